@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+// PruneLang: look inside language-model weights and prune them.
+// Layering (dependencies point downward only):
+//   Numerics ← Models ← Pruning;  Plots ← PruneLang ← Kernel, REPL;  prunelang is the one executable.
+import PackageDescription
+
+let package = Package(
+    name: "PruneLang",
+    products: [
+        .executable(name: "prunelang", targets: ["prunelang"]),
+        .library(name: "Numerics", targets: ["Numerics"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Pruning", targets: ["Pruning"]),
+        .library(name: "Plots", targets: ["Plots"]),
+        .library(name: "PruneLangCore", targets: ["PruneLang"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System-library shims.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CZMQ", path: "Sources/CZMQ",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline",
+                       providers: [.apt(["libreadline-dev"])]),
+
+        // The library layers.
+        .target(name: "Numerics", dependencies: ["CBLAS"]),
+        .target(name: "Models", dependencies: ["Numerics"]),
+        .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
+        .target(name: "Plots"),
+        .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
+        .target(name: "Kernel", dependencies: ["PruneLang", "CZMQ"]),
+        .target(name: "REPL", dependencies: ["PruneLang", "CReadline"]),
+
+        // The one executable: REPL, script runner, kernel, kernelspec install, demos.
+        .executableTarget(name: "prunelang", dependencies: [
+            "Numerics", "PruneLang", "Kernel", "REPL",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+    ]
+)

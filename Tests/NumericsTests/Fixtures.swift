@@ -1,0 +1,16 @@
+import Foundation
+
+/// Locates and decodes the committed reference fixtures in `Tests/fixtures/numerics/`
+/// (written by the scripts in `Tests/fixtures/`, never by hand).
+enum Fixtures {
+    /// The folder holding the numerics fixtures, found relative to this source file.
+    static let folder: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("fixtures/numerics")
+
+    /// Decodes the JSON fixture `name` (e.g. "ks.json") as `T`.
+    static func load<T: Decodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        let data = try Data(contentsOf: folder.appendingPathComponent(name))
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+}
