@@ -41,6 +41,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmarks: the Swift half of `bench/run` (the other half is the reference tool, in Python).
+        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics"],
+                          path: "bench/Sources/prunelang-bench"),
+
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
     ]
 )

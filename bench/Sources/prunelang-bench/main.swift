@@ -1,0 +1,92 @@
+import Foundation
+import Numerics
+
+// The Swift side of `bench/run`: reads the inputs that the Python driver wrote (raw little-endian
+// arrays), times PruneLang's routines on exactly those inputs, writes the results beside them for
+// the driver to check against the reference, and prints one JSON object per benchmark.
+// Usage: prunelang-bench numerics DIR
+
+/// Best-of-`repeats` wall time of `body` in seconds.
+func time(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    return best
+}
+
+func readArray<T>(_ url: URL, as: T.Type) throws -> [T] {
+    let data = try Data(contentsOf: url)
+    return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+}
+
+func write<T>(_ values: [T], to url: URL) throws {
+    try values.withUnsafeBytes { try Data($0).write(to: url) }
+}
+
+func report(_ name: String, _ seconds: Double, _ extra: [String: Any] = [:]) {
+    var obj: [String: Any] = ["bench": name, "ours_s": seconds]
+    obj.merge(extra) { a, _ in a }
+    let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+struct Shape: Decodable { let count: Int; let rows: Int; let cols: Int }
+struct Manifest: Decodable {
+    let repeats: Int
+    let svd_small: Shape
+    let svd_big: Shape
+    let gemm_n: Int
+    let samples: Int
+}
+
+func runNumerics(_ dir: URL, only: Set<String>?) throws {
+    let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: dir.appendingPathComponent("manifest.json")))
+    func wanted(_ name: String) -> Bool { only?.contains(name) ?? true }
+
+    if wanted("svdvals_1536x576_x30") {
+        let s = manifest.svd_small
+        let flat = try readArray(dir.appendingPathComponent("svd_small.f32"), as: Float.self)
+        let per = s.rows * s.cols
+        let mats = try (0..<s.count).map { try Matrix(rows: s.rows, cols: s.cols, data: Array(flat[($0 * per)..<(($0 + 1) * per)])) }
+        var out = [Float]()
+        let t = try time(repeats: manifest.repeats) {
+            out = []
+            for m in mats { out += try singularValues(m) }
+        }
+        try write(out, to: dir.appendingPathComponent("ours_svd_small.f32"))
+        report("svdvals_1536x576_x30", t)
+    }
+    if wanted("svdvals_11008x4096") {
+        let s = manifest.svd_big
+        let m = try Matrix(rows: s.rows, cols: s.cols, data: readArray(dir.appendingPathComponent("svd_big.f32"), as: Float.self))
+        var out = [Float]()
+        let t = try time(repeats: 1) { out = try singularValues(m) }
+        try write(out, to: dir.appendingPathComponent("ours_svd_big.f32"))
+        report("svdvals_11008x4096", t)
+    }
+    if wanted("gemm_1024") {
+        let n = manifest.gemm_n
+        let a = try Matrix(rows: n, cols: n, data: readArray(dir.appendingPathComponent("gemm_a.f32"), as: Float.self))
+        let b = try Matrix(rows: n, cols: n, data: readArray(dir.appendingPathComponent("gemm_b.f32"), as: Float.self))
+        var c = Matrix(rows: 0, cols: 0)
+        let t = try time(repeats: manifest.repeats * 3) { c = try matmul(a, b) }
+        try write(c.data, to: dir.appendingPathComponent("ours_gemm.f32"))
+        report("gemm_1024", t)
+    }
+    try runStatistics(dir, manifest: manifest, wanted: wanted)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3, args[1] == "numerics" else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...]\n".data(using: .utf8)!)
+    exit(2)
+}
+do {
+    try runNumerics(URL(fileURLWithPath: args[2]), only: args.count > 3 ? Set(args[3...]) : nil)
+} catch {
+    FileHandle.standardError.write("prunelang-bench: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
