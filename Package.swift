@@ -46,5 +46,6 @@ let package = Package(
                           path: "bench/Sources/prunelang-bench"),
 
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics"]),
     ]
 )
