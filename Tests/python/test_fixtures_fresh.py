@@ -35,6 +35,7 @@ def test_fixtures_are_fresh(script, tmp_path):
     written = sorted(tmp_path.glob("*.json"))
     assert written, f"{script.name} wrote nothing"
     for fresh in written:
-        committed = FIXTURES / "numerics" / fresh.name
-        assert committed.exists(), f"{fresh.name} is not committed"
+        found = list(FIXTURES.rglob(fresh.name))
+        assert len(found) == 1, f"{fresh.name} is not committed (or committed twice)"
+        committed = found[0]
         assert_same(json.loads(committed.read_text()), json.loads(fresh.read_text()), fresh.name)
