@@ -42,7 +42,7 @@ let package = Package(
         ]),
 
         // Benchmarks: the Swift half of `bench/run` (the other half is the reference tool, in Python).
-        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics"],
+        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models"],
                           path: "bench/Sources/prunelang-bench"),
 
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),

@@ -4,7 +4,7 @@ import Numerics
 // The Swift side of `bench/run`: reads the inputs that the Python driver wrote (raw little-endian
 // arrays), times PruneLang's routines on exactly those inputs, writes the results beside them for
 // the driver to check against the reference, and prints one JSON object per benchmark.
-// Usage: prunelang-bench numerics DIR
+// Usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS]
 
 /// Best-of-`repeats` wall time of `body` in seconds.
 func time(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
@@ -72,7 +72,7 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
         let a = try Matrix(rows: n, cols: n, data: readArray(dir.appendingPathComponent("gemm_a.f32"), as: Float.self))
         let b = try Matrix(rows: n, cols: n, data: readArray(dir.appendingPathComponent("gemm_b.f32"), as: Float.self))
         var c = Matrix(rows: 0, cols: 0)
-        let t = try time(repeats: manifest.repeats * 3) { c = try matmul(a, b) }
+        let t = try time(repeats: manifest.repeats * 10) { c = try matmul(a, b) }
         try write(c.data, to: dir.appendingPathComponent("ours_gemm.f32"))
         report("gemm_1024", t)
     }
@@ -80,12 +80,16 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, args[1] == "numerics" else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...]\n".data(using: .utf8)!)
+guard args.count >= 3, ["numerics", "weights"].contains(args[1]) else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS]\n".data(using: .utf8)!)
     exit(2)
 }
 do {
-    try runNumerics(URL(fileURLWithPath: args[2]), only: args.count > 3 ? Set(args[3...]) : nil)
+    if args[1] == "weights" {
+        try runWeights(args[2], repeats: args.count > 3 ? Int(args[3]) ?? 3 : 3)
+    } else {
+        try runNumerics(URL(fileURLWithPath: args[2]), only: args.count > 3 ? Set(args[3...]) : nil)
+    }
 } catch {
     FileHandle.standardError.write("prunelang-bench: \(error)\n".data(using: .utf8)!)
     exit(1)
