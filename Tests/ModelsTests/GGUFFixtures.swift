@@ -4,22 +4,15 @@ import Models
 /// Locates the GGUF fixtures (written by Tests/fixtures/make_gguf_fixtures.py) and the real
 /// SmolLM2 model, and holds the helpers the GGUF tests share.
 enum GGUFFixtures {
-    /// The package root, found relative to this source file.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// The folder holding the committed model fixtures.
-    static let folder = packageRoot.appendingPathComponent("Tests/fixtures/models")
+    static let folder = TestSupport.fixtures
 
     /// The synthetic GGUF file.
     static let syntheticPath = folder.appendingPathComponent("gguf_synthetic.gguf").path
 
     /// The real SmolLM2-135M-Instruct Q4_1 GGUF (in $PRUNELANG_MODELS or ./models).
-    static let smolLMPath: String = {
-        let models = ProcessInfo.processInfo.environment["PRUNELANG_MODELS"]
-            .map { URL(fileURLWithPath: $0) } ?? packageRoot.appendingPathComponent("models")
-        return models.appendingPathComponent("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
-    }()
+    static let smolLMPath = TestSupport.models
+        .appendingPathComponent("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
 
     /// Whether the real model file is present (scripts/fetch-models puts it there).
     static var hasSmolLM: Bool { FileManager.default.fileExists(atPath: smolLMPath) }
@@ -72,17 +65,6 @@ enum GGUFFixtures {
         return data.withUnsafeBytes { raw in
             (0..<(raw.count / 4)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) }
         }
-    }
-
-    /// Σ_i bits(x_i)·(2i+1) mod 2^64: the position-sensitive checksum the fixture script defines.
-    static func checksum(_ values: [Float]) -> UInt64 {
-        var sum: UInt64 = 0
-        values.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices {
-                sum &+= UInt64(buffer[i].bitPattern) &* (2 &* UInt64(i) &+ 1)
-            }
-        }
-        return sum
     }
 
     /// A fresh path in the temporary folder, named after `tag`.

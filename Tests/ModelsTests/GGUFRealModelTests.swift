@@ -69,7 +69,7 @@ struct GGUFRealModelTests {
             let t0 = clock.now
             let values = try file.dequantize(info)
             dequantiseTime += clock.now - t0
-            #expect(GGUFFixtures.checksum(values) == expected.checksum, "\(info.name): checksum differs")
+            #expect(TestSupport.checksum(values) == expected.checksum, "\(info.name): checksum differs")
             if let first = expected.first {
                 #expect(Array(values.prefix(first.count)) == first, "\(info.name): first values")
             }

@@ -135,7 +135,7 @@ struct GGUFTests {
                 got \(Float(bitPattern: mismatch?.element.0 ?? 0)), \
                 expected \(Float(bitPattern: mismatch?.element.1 ?? 0))
                 """)
-            #expect(GGUFFixtures.checksum(values) == t.checksum, "\(t.name): checksum")
+            #expect(TestSupport.checksum(values) == t.checksum, "\(t.name): checksum")
             covered.insert(info.type)
         }
         #expect(covered == Set(GGMLDequantizer.supportedTypes))

@@ -4,13 +4,9 @@ import Testing
 
 /// Hugging Face config.json parsing, validation and writing.
 struct ModelConfigTests {
-    static let minilm = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("models/minilm-l6/config.json")
-
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: minilm.path), "run scripts/fetch-models"))
+    @Test(.enabled(if: TestSupport.haveMiniLM, "run scripts/fetch-models"))
     func readsMiniLM() throws {
-        let c = try ModelConfig.fromHuggingFace(json: Data(contentsOf: Self.minilm))
+        let c = try ModelConfig.fromHuggingFace(json: Data(contentsOf: TestSupport.minilmConfig))
         #expect(c.architecture == .bert && c.hiddenSize == 384 && c.blockCount == 6)
         #expect(c.intermediateSizes == Array(repeating: 1536, count: 6))
         #expect(c.heads == 12 && c.headDimension == 32 && c.vocabSize == 30522 && c.normEpsilon == 1e-12)

@@ -10,6 +10,8 @@ enum TestSupport {
         ?? root.appendingPathComponent("models")
     /// The Models fixtures folder.
     static let fixtures = root.appendingPathComponent("Tests/fixtures/models")
+    /// MiniLM-L6's Hugging Face config.
+    static let minilmConfig = models.appendingPathComponent("minilm-l6/config.json")
     /// MiniLM-L6's safetensors file.
     static let minilmWeights = models.appendingPathComponent("minilm-l6/model.safetensors")
     /// Whether MiniLM has been fetched.
@@ -19,7 +21,9 @@ enum TestSupport {
     /// defined identically in the fixture scripts.
     static func checksum(_ values: [Float]) -> UInt64 {
         var sum: UInt64 = 0
-        for (i, x) in values.enumerated() { sum &+= UInt64(x.bitPattern) &* (2 &* UInt64(i) &+ 1) }
+        values.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { sum &+= UInt64(buffer[i].bitPattern) &* (2 &* UInt64(i) &+ 1) }
+        }
         return sum
     }
 
