@@ -47,5 +47,7 @@ let package = Package(
 
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
+        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"]),
     ]
 )
