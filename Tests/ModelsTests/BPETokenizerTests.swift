@@ -6,7 +6,7 @@ import Models
 /// built once for all of them.
 enum BPETestData {
     /// The SmolLM2-135M-Instruct GGUF (scripts/fetch-models puts it there).
-    static let ggufPath = TestSupport.models.appendingPathComponent("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    static let ggufPath = TestSupport.smolLMPath
     /// The shared folder beside the checkout (`PRUNELANG_SHARED`, default `../shared`).
     static let shared = ProcessInfo.processInfo.environment["PRUNELANG_SHARED"].map { URL(fileURLWithPath: $0) }
         ?? TestSupport.root.deletingLastPathComponent().appendingPathComponent("shared")

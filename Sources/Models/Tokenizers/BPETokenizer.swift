@@ -40,8 +40,9 @@ public struct BPETokenizer: Sendable {
     /// The pre-tokenizer name (`tokenizer.ggml.pre`).
     public let preTokenizerName: String
 
-    /// Token text → id.
-    private let idForText: [String: Int32]
+    /// Token text (UTF-8) → id; keyed on bytes, since Swift's String equality would match
+    /// canonically equivalent spellings that are different tokens.
+    private let idForText: [[UInt8]: Int32]
     /// The merge table, on token ids (and ids past the vocabulary for merge texts it lacks).
     private let merges: BPEMerges
     /// Texts of the ids past the vocabulary: merge operands or results that are not tokens.
@@ -120,10 +121,10 @@ public struct BPETokenizer: Sendable {
         guard tokens.count < Int(Int32.max) / 2 else {
             throw TokenizerError(.malformed, field: tokensKey, "\(tokens.count) tokens is more than a token id can address")
         }
-        var idForText: [String: Int32] = [:]
+        var idForText: [[UInt8]: Int32] = [:]
         idForText.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() {
-            if let j = idForText.updateValue(Int32(i), forKey: t) {
+            if let j = idForText.updateValue(Int32(i), forKey: Array(t.utf8)) {
                 throw TokenizerError(.malformed, field: "\(tokensKey)[\(i)]", "duplicate of token \(j) (\"\(t)\")")
             }
         }
@@ -173,13 +174,14 @@ public struct BPETokenizer: Sendable {
 
         // Ids for texts the merges or byte alphabet need but the vocabulary lacks.
         var extra: [String] = []
-        var extraIDs: [String: Int32] = [:]
+        var extraIDs: [[UInt8]: Int32] = [:]
         func id(_ text: String) -> Int32 {
-            if let i = idForText[text] { return i }
-            if let i = extraIDs[text] { return i }
+            let key = Array(text.utf8)
+            if let i = idForText[key] { return i }
+            if let i = extraIDs[key] { return i }
             let i = Int32(tokens.count + extra.count)
             extra.append(text)
-            extraIDs[text] = i
+            extraIDs[key] = i
             return i
         }
         byteTokenIDs = ByteLevel.scalarForByte.map { id(String(Character(Unicode.Scalar($0)!))) }
@@ -396,7 +398,7 @@ public struct BPETokenizer: Sendable {
     private func appendSymbol(_ s: Int32, _ out: inout [Int32]) {
         if Int(s) < tokens.count { out.append(s); return }
         for b in extraTexts[Int(s) - tokens.count].utf8 where b < 0x80 {
-            if let id = idForText[String(UnicodeScalar(b))] { out.append(id) }
+            if let id = idForText[[b]] { out.append(id) }
         }
     }
 
@@ -432,7 +434,7 @@ public struct BPETokenizer: Sendable {
     }
 
     /// The id of the vocabulary entry written `text` (byte-level form, e.g. `Ġthe`), or nil.
-    public func id(of text: String) -> Int32? { idForText[text] }
+    public func id(of text: String) -> Int32? { idForText[Array(text.utf8)] }
 }
 
 extension String {
