@@ -188,6 +188,69 @@ struct BPETokenizerTests {
         #expect(tok.decode([-1, 999_999]) == "")
     }
 
+    @Test func charactersNewerThanLlamaCppTablesAreUnassigned() throws {
+        // llama.cpp's category tables are Unicode 15.1; these ids are llama-cpp-python 0.3.36's.
+        let tok = try BPETestData.tokenizer()
+        #expect(tok.encode("\u{10D40}'d") == [187, 234, 130, 218, 23, 84])   // Unicode 16: not a letter, so no "'d"
+        #expect(tok.encode(" \u{1C89}x") == [15822, 127, 227, 104])
+        #expect(tok.encode("a\u{1C89}b") == [81, 172, 127, 227, 82])
+        #expect(tok.encode("\u{0897}\u{0661}") == [171, 112, 241, 164, 111])
+        #expect(tok.encode("\u{2EBF0} ok") == [187, 123, 124, 125, 10907])   // Unicode 15.1: a letter
+    }
+
+    /// Random strings over characters that stress the pre-tokenizer (contractions, digits of many
+    /// scripts, odd whitespace, marks, emoji, unassigned and post-15.1 code points), tokenized by
+    /// llama.cpp itself through the venv's llama-cpp-python.
+    @Test func randomStringsMatchLlamaCppLive() throws {
+        let tok = try BPETestData.tokenizer()
+        var pools: [[String]] = [
+            "abcXYZ", "0123456789", " ", "  \t\n\r", "'", "stdmrlve", "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~",
+            "àéßøÆŒ", "\u{301}\u{308}\u{20DD}", "中文日本語한국어", "😀👍🏽🇫🇷\u{200D}\u{FE0F}", "½²①Ⅻⅷ٣੭",
+            "\u{A0}\u{2000}\u{2009}\u{3000}\u{85}\u{1680}\u{2028}\u{202F}", "\u{200B}\u{FEFF}\u{AD}",
+            "\u{378}\u{E000}\u{F0000}", "ΑβДж", "\u{660}\u{966}\u{FF10}\u{1D7CE}",
+            "\u{1C89}\u{11F04}\u{1E030}\u{31E4}\u{1FAE9}\u{2EBF0}\u{897}\u{10D40}\u{16D40}",
+        ].map { $0.unicodeScalars.map { String($0) } }
+        pools.append(["<|im_start|>", "<|im_end|>", "<|endoftext|>", "<jupyter_code>", "<|im_start", "<|"])
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var texts: [String] = []
+        for _ in 0..<600 {
+            var text = ""
+            for _ in 0..<(1 + next(30)) {
+                let pool = pools[next(pools.count)]
+                text += pool[next(pool.count)]
+            }
+            texts.append(text)
+        }
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("texts.json")
+        try JSONSerialization.data(withJSONObject: texts).write(to: input)
+        let script = """
+            import json, sys
+            from llama_cpp import Llama
+            llm = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)
+            texts = json.load(open(sys.argv[2], encoding="utf-8"))
+            print(json.dumps([[llm.tokenize(t.encode("utf-8"), add_bos=False, special=s) for s in (False, True)] for t in texts]))
+            """
+        let output = try TestSupport.python(script, [BPETestData.ggufPath, input.path])
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[[Int]]])
+        try #require(expected.count == texts.count)
+        var equal = 0
+        for (text, ids) in zip(texts, expected) {
+            let plain = tok.encode(text), special = tok.encode(text, special: true)
+            #expect(plain == ids[0].map(Int32.init), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(special == ids[1].map(Int32.init), "special: \(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            if plain == ids[0].map(Int32.init) && special == ids[1].map(Int32.init) { equal += 1 }
+            #expect(tok.decode(plain) == text)
+        }
+        #expect(texts.filter { $0.contains("<|im_end|>") }.count > 10)
+        print("BPE: \(equal) of \(texts.count) random strings equal to llama.cpp (plain and special)")
+    }
+
     @Test func preTokenizerSplits() {
         let pre = SmolLMPreTokenizer()
         #expect(pre.split("Hello world") == ["Hello", " world"])

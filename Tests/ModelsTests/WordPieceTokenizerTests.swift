@@ -70,6 +70,62 @@ struct WordPieceTokenizerTests {
         print("WordPiece: \(matching) of \(fixture.cases.count) cases equal to tokenizers \(fixture.tokenizers_version)")
     }
 
+    /// Random strings over characters that stress normalization and splitting (accents and
+    /// marks, CJK, controls, odd whitespace, punctuation old and new, special tokens), tokenized by
+    /// the venv's Hugging Face `tokenizers` from the same tokenizer.json.
+    @Test func randomStringsMatchTokenizersLive() throws {
+        let tok = try WordPieceTestData.tokenizer()
+        var pools: [[String]] = [
+            "abcXYZ", "0123456789", " ", "  \t\n\r", "'", "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~",
+            "àéßøÆŒİĲǅ", "\u{301}\u{308}\u{20DD}\u{8E3}\u{8D4}", "中文日本語한국어\u{2B820}\u{2B920}", "😀👍🏽🇫🇷\u{200D}\u{FE0F}",
+            "½²①Ⅻⅷ٣੭", "\u{A0}\u{2000}\u{3000}\u{85}\u{1680}\u{2028}\u{B}\u{C}\u{1C}", "\u{0}\u{7}\u{200B}\u{FEFF}\u{AD}\u{FFFD}",
+            "\u{378}\u{E000}\u{F0000}\u{1C89}", "ΑβΣДжשא", "\u{2E44}\u{2E42}\u{1DA87}\u{1805}\u{3001}\u{FF01}",
+        ].map { $0.unicodeScalars.map { String($0) } }
+        pools.append(["[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]", "[mask]", "##", "hello", "world", "un", "##able"])
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var texts: [String] = []
+        for _ in 0..<600 {
+            var text = ""
+            for _ in 0..<(1 + next(30)) {
+                let pool = pools[next(pools.count)]
+                text += pool[next(pool.count)]
+            }
+            texts.append(text)
+        }
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("texts.json")
+        try JSONSerialization.data(withJSONObject: texts).write(to: input)
+        let script = """
+            import json, sys
+            from tokenizers import Tokenizer
+            tok = Tokenizer.from_file(sys.argv[1])
+            tok.no_padding()
+            texts = json.load(open(sys.argv[2], encoding="utf-8"))
+            out = []
+            for t in texts:
+                ids = tok.encode(t).ids
+                out.append([ids, tok.decode(ids)])
+            print(json.dumps(out))
+            """
+        let output = try TestSupport.python(script, [WordPieceTestData.tokenizerJSON.path, input.path])
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[Any]])
+        try #require(expected.count == texts.count)
+        var equal = 0
+        for (text, e) in zip(texts, expected) {
+            let ids = (e[0] as? [Int] ?? []).map(Int32.init)
+            let ours = tok.encode(text)
+            #expect(ours == ids, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(tok.decode(ids) == e[1] as? String, "decode \(text.unicodeScalars.map { String($0.value, radix: 16) })")
+            if ours == ids { equal += 1 }
+        }
+        print("WordPiece: \(equal) of \(texts.count) random strings equal to tokenizers")
+    }
+
     @Test func vocabFileSetupMatches() throws {
         let fromJSON = try WordPieceTestData.tokenizer()
         let tok = try WordPieceTokenizer(vocabFile: WordPieceTestData.vocabTXT)

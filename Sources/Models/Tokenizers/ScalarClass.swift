@@ -1,6 +1,10 @@
 /// The three Unicode classes llama.cpp's GPT-2-style pre-tokenizers look at: letters (`\p{L}`),
 /// numbers (`\p{N}`) and whitespace (`\s`, the White_Space property), plus "other" for every
 /// remaining scalar, so that a scalar inside the text never has an empty class.
+///
+/// llama.cpp's tables (unicode-data.cpp) are Unicode 15.1; Swift's may be newer. A scalar
+/// assigned after 15.1 is unassigned to llama.cpp, hence "other" here too (e.g. U+1C89, a
+/// Unicode 16 capital letter, does not join a word), so ids stay equal to llama.cpp's.
 enum ScalarClass {
     /// General category L* (Lu, Ll, Lt, Lm, Lo).
     static let letter: UInt8 = 1
@@ -20,11 +24,18 @@ enum ScalarClass {
         v < 0x10000 ? bmp[Int(v)] : compute(v)
     }
 
-    /// The class from Swift's Unicode properties (surrogate code points count as "other").
+    /// The Unicode version of llama.cpp's category tables.
+    static let tableVersion = (major: 15, minor: 1)
+
+    /// The class from Swift's Unicode properties (surrogate code points, unassigned ones and
+    /// those assigned after `tableVersion` count as "other").
     static func compute(_ v: UInt32) -> UInt8 {
         guard let scalar = Unicode.Scalar(v) else { return other }
         let p = scalar.properties
         if p.isWhitespace { return whitespace }
+        guard let age = p.age,
+              age.major < tableVersion.major || (age.major == tableVersion.major && age.minor <= tableVersion.minor)
+        else { return other }
         switch p.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
             return letter
