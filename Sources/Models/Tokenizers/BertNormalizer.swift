@@ -27,11 +27,23 @@ public struct BertNormalizer: Sendable, Equatable {
 
     /// `text` normalized.
     public func normalize(_ text: String) -> String {
+        // Clean-up and CJK spacing, scalar by scalar (ASCII takes a short path).
         var scalars: [Unicode.Scalar] = []
-        scalars.reserveCapacity(text.unicodeScalars.count)
+        scalars.reserveCapacity(text.utf8.count)
+        var allASCII = true
         for s in text.unicodeScalars {
+            let v = s.value
+            if v < 0x80 {
+                if cleanText {
+                    if v == 0x09 || v == 0x0A || v == 0x0D || v == 0x20 { scalars.append(" "); continue }
+                    if v < 0x20 || v == 0x7F { continue }      // NUL and the other C0 controls, DEL
+                }
+                scalars.append(s)
+                continue
+            }
+            allASCII = false
             if cleanText {
-                if s.value == 0 || s.value == 0xFFFD || BertCharacters.isControl(s) { continue }
+                if v == 0xFFFD || BertCharacters.isControl(s) { continue }
                 if BertCharacters.isWhitespace(s) { scalars.append(" "); continue }
             }
             if handleChineseChars && BertCharacters.isChinese(s) {
@@ -40,18 +52,24 @@ public struct BertNormalizer: Sendable, Equatable {
                 scalars.append(s)
             }
         }
-        if stripAccents {
+        if stripAccents && !allASCII {
             var view = String.UnicodeScalarView()
             view.append(contentsOf: scalars)
             let decomposed = String(view).decomposedStringWithCanonicalMapping
-            scalars = decomposed.unicodeScalars.filter { !BertCharacters.isNonspacingMark($0) }
+            scalars.removeAll(keepingCapacity: true)
+            for s in decomposed.unicodeScalars where s.value < 0x80 || !BertCharacters.isNonspacingMark(s) {
+                scalars.append(s)
+            }
         }
         var out = String.UnicodeScalarView()
+        out.reserveCapacity(scalars.count)
         for s in scalars {
-            if lowercase {
-                out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
-            } else {
+            if !lowercase {
                 out.append(s)
+            } else if s.value < 0x80 {
+                out.append(s.value >= 0x41 && s.value <= 0x5A ? Unicode.Scalar(UInt8(s.value + 32)) : s)
+            } else {
+                out.append(contentsOf: s.properties.lowercaseMapping.unicodeScalars)
             }
         }
         return String(out)
