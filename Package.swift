@@ -45,8 +45,11 @@ let package = Package(
         .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models"],
                           path: "bench/Sources/prunelang-bench"),
 
+        // Paths and reference helpers shared by the test targets (repo root, models, venv Python).
+        .target(name: "TestHelpers", path: "Tests/TestHelpers"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics", "TestHelpers"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"]),
     ]

@@ -22,4 +22,35 @@ public enum AtomicFile {
             throw error
         }
     }
+
+    /// Creates `path` by streaming: `body` writes to a handle on a temporary file beside it, which
+    /// is renamed into place when `body` returns; if `body` throws, the temporary file is removed
+    /// and the old file (if any) is untouched. For outputs too large to build in memory.
+    public static func stream(to path: String, _ body: (FileHandle) throws -> Void) throws {
+        let url = URL(fileURLWithPath: path)
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).part")
+        guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path,
+                NSLocalizedDescriptionKey: "cannot create '\(temp.path)'"])
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temp)
+            do {
+                try body(handle)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temp.path, url.path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path,
+                    NSLocalizedDescriptionKey: "cannot rename into '\(path)': \(String(cString: strerror(errno)))"])
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temp)
+            throw error
+        }
+    }
 }

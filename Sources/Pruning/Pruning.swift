@@ -1,4 +1,3 @@
 /// Pruning: structured and unstructured pruners (magnitude, Wanda, SparseGPT, SliceGPT,
 /// ShortGPT, LaCo, PruneNet), accounting of parameters, sparsity and FLOPs, quantisation and
 /// entropy coding. Built on Models and Numerics; knows nothing of the PruneLang language.
-/// (Empty until the pruning issue lands.)

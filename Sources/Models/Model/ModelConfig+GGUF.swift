@@ -1,0 +1,101 @@
+/// Reading and writing the hyper-parameters that GGUF keeps as `{arch}.*` metadata keys.
+extension ModelConfig {
+    /// The config of a GGUF model from its `general.architecture` and `{arch}.*` keys
+    /// (`llama` or `bert`); `tensors` supplies what the keys may leave out (vocabulary size,
+    /// tied output head). Throws `ModelConfigError` naming the missing or wrong key.
+    public static func fromGGUF(_ file: GGUFFile) throws -> ModelConfig {
+        guard let arch = file.architecture else {
+            throw ModelConfigError(field: "general.architecture", message: "is missing")
+        }
+        func value(_ key: String) -> GGUFValue? { file["\(arch).\(key)"] }
+        func int(_ key: String) throws -> Int {
+            guard let v = value(key)?.int else {
+                throw ModelConfigError(field: "\(arch).\(key)", message: "is missing or not an integer")
+            }
+            return v
+        }
+        /// A per-layer integer key stored as one number or as one number per layer.
+        func perLayer(_ key: String, layers: Int) throws -> [Int] {
+            if let v = value(key)?.int { return Array(repeating: v, count: layers) }
+            if let a = value(key)?.array?.ints {
+                guard a.count == layers else {
+                    throw ModelConfigError(field: "\(arch).\(key)", message: "has \(a.count) entries for \(layers) layers")
+                }
+                return a
+            }
+            throw ModelConfigError(field: "\(arch).\(key)", message: "is missing or not an integer (or per-layer array)")
+        }
+        let layers = try int("block_count")
+        let widths = try perLayer("feed_forward_length", layers: layers)
+        let heads = try int("attention.head_count")
+        let kvHeadList = value("attention.head_count_kv") == nil
+            ? Array(repeating: heads, count: layers) : try perLayer("attention.head_count_kv", layers: layers)
+        guard Set(kvHeadList).count <= 1 else {
+            throw ModelConfigError(field: "\(arch).attention.head_count_kv", message: "differs between layers, which is not supported")
+        }
+        let hidden = try int("embedding_length")
+        let vocab = file["tokenizer.ggml.tokens"]?.array?.count
+            ?? file.tensor(named: "token_embd.weight")?.rows ?? 0
+        let config: ModelConfig
+        switch arch {
+        case "llama", "deci":
+            config = ModelConfig(
+                architecture: .llama, hiddenSize: hidden, intermediateSizes: widths, heads: heads,
+                kvHeads: kvHeadList.first ?? heads, vocabSize: vocab,
+                contextLength: (try? int("context_length")) ?? 2048,
+                normEpsilon: value("attention.layer_norm_rms_epsilon")?.double ?? 1e-5,
+                ropeBase: value("rope.freq_base")?.double ?? 10_000,
+                ropeDimensions: value("rope.dimension_count")?.int,
+                tiedOutputHead: file.tensor(named: "output.weight") == nil, activation: .swiglu)
+        case "bert":
+            config = ModelConfig(
+                architecture: .bert, hiddenSize: hidden, intermediateSizes: widths, heads: heads,
+                kvHeads: heads, vocabSize: vocab, contextLength: (try? int("context_length")) ?? 512,
+                normEpsilon: value("attention.layer_norm_epsilon")?.double ?? 1e-12, ropeDimensions: 0,
+                tiedOutputHead: false, activation: .gelu)
+        default:
+            throw ModelConfigError(field: "general.architecture", message: "'\(arch)' is not supported (llama or bert)")
+        }
+        try config.validate()
+        return config
+    }
+
+    /// The `general.architecture` a GGUF of this config declares. A llama whose blocks have
+    /// different FFN widths is written as llama.cpp's `deci` architecture (the llama graph with
+    /// per-layer widths, made for Nemotron-NAS): llama.cpp's `llama` reads a per-layer
+    /// `feed_forward_length` array but builds every block's tensors with block 0's width, so
+    /// such a file would not load as `llama`.
+    public var ggufArchitectureName: String {
+        architecture == .llama && Set(intermediateSizes).count > 1 ? "deci" : architecture.rawValue
+    }
+
+    /// The `{arch}.*` metadata entries that describe this config, as llama.cpp reads them: the FFN
+    /// width is one number when every block agrees and a per-layer array when they differ.
+    public func ggufMetadata() -> [(String, GGUFValue)] {
+        let arch = ggufArchitectureName
+        let widths = intermediateSizes
+        let width: GGUFValue = Set(widths).count <= 1
+            ? .uint32(UInt32(widths.first ?? 0)) : .array(.uint32(widths.map { UInt32($0) }))
+        var entries: [(String, GGUFValue)] = [
+            ("general.architecture", .string(arch)),
+            ("\(arch).block_count", .uint32(UInt32(blockCount))),
+            ("\(arch).context_length", .uint32(UInt32(contextLength))),
+            ("\(arch).embedding_length", .uint32(UInt32(hiddenSize))),
+            ("\(arch).feed_forward_length", width),
+            ("\(arch).attention.head_count", .uint32(UInt32(heads))),
+        ]
+        switch architecture {
+        case .llama:
+            entries += [
+                ("\(arch).attention.head_count_kv", .uint32(UInt32(kvHeads))),
+                ("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(normEpsilon))),
+                ("\(arch).rope.freq_base", .float32(Float(ropeBase))),
+                ("\(arch).rope.dimension_count", .uint32(UInt32(ropeDimensions))),
+                ("\(arch).vocab_size", .uint32(UInt32(vocabSize))),
+            ]
+        case .bert:
+            entries += [("\(arch).attention.layer_norm_epsilon", .float32(Float(normEpsilon)))]
+        }
+        return entries
+    }
+}

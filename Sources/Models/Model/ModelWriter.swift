@@ -1,0 +1,228 @@
+import Foundation
+import Numerics
+
+/// The stored type of the weight matrices a save writes.
+public enum WeightType: String, Sendable, CaseIterable {
+    /// Unchanged tensors keep their bytes; changed matrices become Q8_0 in GGUF (F16 when a row
+    /// is not whole blocks of 32) and F32 in safetensors.
+    case auto
+    /// 32-bit floats.
+    case f32
+    /// IEEE half precision.
+    case f16
+    /// bfloat16 (safetensors only).
+    case bf16
+    /// ggml Q8_0 (GGUF only).
+    case q8_0
+    /// ggml Q4_0 (GGUF only).
+    case q4_0
+}
+
+/// What a save did: where it wrote, how many tensors went through untouched or re-encoded, and
+/// any tensor that could not take the asked type.
+public struct SaveReport: Sendable {
+    /// The weights file written.
+    public var path: String
+    /// Other files written beside it (config.json, tokenizer files, shard index).
+    public var companions: [String] = []
+    /// Tensors written.
+    public var tensorCount = 0
+    /// Tensors whose stored bytes were copied unchanged.
+    public var passedThrough = 0
+    /// Tensors written in another type than asked, with the reason.
+    public var fallbacks: [String] = []
+    /// Source tensors left out, with the reason.
+    public var skipped: [String] = []
+    /// Bytes of the weights file.
+    public var bytes = 0
+}
+
+/// Saves models so that other tools load them: GGUF for llama.cpp (metadata of the source kept,
+/// the config's keys rewritten, unchanged tensors passed through byte for byte) and safetensors
+/// with a Hugging Face `config.json` (and the tokenizer files of the source) for `transformers`.
+public enum ModelWriter {
+    /// Saves `model` to `path`; the format follows the extension: `.gguf`, `.safetensors` (with
+    /// `config.json` written beside it), or no extension for a Hugging Face folder
+    /// (`model.safetensors`, `config.json`, tokenizer files).
+    @discardableResult
+    public static func save(_ model: Model, to path: String, weightType: WeightType = .auto) throws -> SaveReport {
+        let url = URL(fileURLWithPath: path)
+        switch url.pathExtension.lowercased() {
+        case "gguf":
+            return try saveGGUF(model, to: path, weightType: weightType)
+        case "safetensors":
+            return try saveSafetensors(model, file: url, weightType: weightType)
+        case "":
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return try saveSafetensors(model, file: url.appendingPathComponent("model.safetensors"), weightType: weightType)
+        default:
+            throw ModelError.unrecognisedPath(path: path, reason: "save writes .gguf, .safetensors, or a folder (no extension), not .\(url.pathExtension)")
+        }
+    }
+
+    /// Places in the order files conventionally list them: model-wide inputs, blocks in order,
+    /// then the output norm and head.
+    static func orderedPlaces(_ model: Model) -> [TensorPlace] {
+        let roles = TensorRole.allCases
+        func key(_ p: TensorPlace) -> (Int, Int, Int, Int) {
+            let stage = p.block != nil ? 1 : (p.role == .outputNorm || p.role == .outputHead || p.role == .pooler ? 2 : 0)
+            return (stage, p.block ?? 0, roles.firstIndex(of: p.role) ?? 0, p.part == .weight ? 0 : 1)
+        }
+        return model.tensors.keys.sorted { key($0) < key($1) }
+    }
+
+    // MARK: GGUF
+
+    static func saveGGUF(_ model: Model, to path: String, weightType: WeightType) throws -> SaveReport {
+        guard model.ggufMetadata.contains(where: { $0.key == "tokenizer.ggml.model" }) else {
+            throw ModelError.unrecognisedPath(path: path, reason: "model '\(model.name)' has no GGUF tokenizer metadata (it was not loaded from a GGUF file), so llama.cpp could not load it; save it as .safetensors or a folder instead")
+        }
+        guard weightType != .bf16 else {
+            throw ModelError.unrecognisedPath(path: path, reason: "GGUF weights are written as f32, f16, q8_0 or q4_0, not bf16")
+        }
+        var report = SaveReport(path: path)
+        // Metadata: the source's entries, with the config's keys replaced in place and new ones appended.
+        let fresh = model.config.ggufMetadata()
+        let freshKeys = Dictionary(fresh.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        let arch = model.config.ggufArchitectureName
+        let sourceArch = model.ggufMetadata.first { $0.key == "general.architecture" }?.value.string ?? arch
+        var metadata = [(String, GGUFValue)]()
+        var emitted = Set<String>()
+        for e in model.ggufMetadata where e.key != "general.alignment" {
+            // The source's architecture keys move to the architecture written (llama ↔ deci).
+            let key = e.key.hasPrefix(sourceArch + ".") ? arch + e.key.dropFirst(sourceArch.count) : e.key
+            if let v = freshKeys[key] { metadata.append((key, v)); emitted.insert(key) }
+            else { metadata.append((key, e.value)) }
+        }
+        for (k, v) in fresh where !emitted.contains(k) { metadata.append((k, v)) }
+
+        var tensors = [GGUFWriter.Tensor]()
+        for place in orderedPlaces(model) {
+            guard let t = model.tensors[place], let name = TensorNaming.gguf.name(of: place) else { continue }
+            tensors.append(try ggufTensor(t, name: name, weightType: weightType, report: &report))
+        }
+        for t in model.otherTensors {
+            if case let .gguf(file, info) = t.storage {
+                tensors.append(GGUFWriter.Tensor(name: t.name, shape: info.shape, type: info.type) { try file.rawBytes(of: info).withUnsafeBytes { Data($0) } })
+                report.passedThrough += 1
+            } else {
+                report.skipped.append("\(t.name): not a GGUF tensor and plays no role llama.cpp reads")
+            }
+        }
+        report.tensorCount = tensors.count
+        try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path)
+        report.bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return report
+    }
+
+    /// The GGUF tensor for `t`: its original bytes when its type stays, else re-encoded.
+    static func ggufTensor(_ t: WeightTensor, name: String, weightType: WeightType, report: inout SaveReport) throws -> GGUFWriter.Tensor {
+        let isVector = t.shape.count == 1
+        if case let .gguf(file, info) = t.storage, t.rowOrder == nil,
+           weightType == .auto || isVector || info.type.name.lowercased() == weightType.rawValue {
+            report.passedThrough += 1
+            return GGUFWriter.Tensor(name: name, shape: info.shape, type: info.type) { try file.rawBytes(of: info).withUnsafeBytes { Data($0) } }
+        }
+        var type: GGMLType
+        switch weightType {
+        case _ where isVector: type = .f32
+        case .auto, .q8_0: type = .q8_0
+        case .q4_0: type = .q4_0
+        case .f16: type = .f16
+        case .f32, .bf16: type = .f32
+        }
+        if t.cols % type.blockSize != 0 {
+            report.fallbacks.append("\(name): rows of \(t.cols) are not whole blocks of \(type.blockSize), written as F16 instead of \(type.name)")
+            type = .f16
+        }
+        let shape = t.shape
+        return GGUFWriter.Tensor(name: name, shape: shape, type: type) { try GGMLQuantizer.encode(t.floats(), as: type) }
+    }
+
+    // MARK: safetensors
+
+    static func saveSafetensors(_ model: Model, file: URL, weightType: WeightType) throws -> SaveReport {
+        let dtype: SafetensorsDType
+        switch weightType {
+        case .auto, .f32: dtype = .f32
+        case .f16: dtype = .f16
+        case .bf16: dtype = .bf16
+        case .q8_0, .q4_0:
+            throw ModelError.unrecognisedPath(path: file.path, reason: "safetensors weights are written as f32, f16 or bf16, not \(weightType.rawValue)")
+        }
+        var report = SaveReport(path: file.path)
+        let config = model.config
+        let naming: TensorNaming = config.architecture == .bert ? .huggingFaceBERT : .huggingFaceLlama
+        var entries = [SafetensorsWriter.Entry]()
+        for place in orderedPlaces(model) {
+            guard let t = model.tensors[place], let name = naming.name(of: place) else {
+                report.skipped.append("\(model.describe(place)): no \(naming.rawValue) name")
+                continue
+            }
+            var m = try t.matrix()
+            if config.architecture == .llama, place.part == .weight,
+               place.role == .attentionQuery || place.role == .attentionKey {
+                let heads = place.role == .attentionQuery ? config.heads : config.kvHeads
+                m = m.reorderingRows(RoPELayout.interleaved.rowOrder(to: .halves, rows: m.rows, heads: heads))
+            }
+            entries.append(entry(name: name, shape: t.shape, values: m.data, dtype: dtype))
+        }
+        for t in model.otherTensors {
+            if case let .safetensors(src, info) = t.storage {
+                entries.append(SafetensorsWriter.Entry(name: t.name, dtype: info.dtype, shape: info.shape,
+                                                       bytes: try src.rawBytes(of: info).withUnsafeBytes { Data($0) }))
+                report.passedThrough += 1
+            } else {
+                report.skipped.append("\(t.name): a GGUF-only tensor that Hugging Face models do not hold")
+            }
+        }
+        report.tensorCount = entries.count
+        try SafetensorsWriter.write(entries, metadata: ["format": "pt"], to: file.path)
+        report.bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        report.companions = try writeCompanions(model, beside: file)
+        return report
+    }
+
+    /// One safetensors entry of `values` in `dtype`.
+    static func entry(name: String, shape: [Int], values: [Float], dtype: SafetensorsDType) -> SafetensorsWriter.Entry {
+        switch dtype {
+        case .f16:
+            let bits = values.map { HalfPrecision.half(from: $0).littleEndian }
+            return SafetensorsWriter.Entry(name: name, dtype: .f16, shape: shape, bytes: bits.withUnsafeBufferPointer { Data(buffer: $0) })
+        case .bf16:
+            let bits = values.map { HalfPrecision.bfloat16(from: $0).littleEndian }
+            return SafetensorsWriter.Entry(name: name, dtype: .bf16, shape: shape, bytes: bits.withUnsafeBufferPointer { Data(buffer: $0) })
+        default:
+            return SafetensorsWriter.Entry(name: name, shape: shape, floats: values)
+        }
+    }
+
+    /// Writes `config.json` (the source's, with the config's fields rewritten) and copies the
+    /// source's tokenizer and sentence-transformers files into the folder of `file`.
+    static func writeCompanions(_ model: Model, beside file: URL) throws -> [String] {
+        let folder = file.deletingLastPathComponent()
+        var written = [String]()
+        var config = [String: Any]()
+        if let src = model.huggingFaceFolder,
+           let data = FileManager.default.contents(atPath: URL(fileURLWithPath: src).appendingPathComponent("config.json").path),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            config = obj
+        }
+        for (k, v) in model.config.huggingFaceJSON() { config[k] = v }
+        let configURL = folder.appendingPathComponent("config.json")
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]), to: configURL.path)
+        written.append(configURL.path)
+        guard let src = model.huggingFaceFolder, URL(fileURLWithPath: src).standardized != folder.standardized else { return written }
+        let fm = FileManager.default
+        for item in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
+                     "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling"] {
+            let from = URL(fileURLWithPath: src).appendingPathComponent(item)
+            let to = folder.appendingPathComponent(item)
+            guard fm.fileExists(atPath: from.path) else { continue }
+            try? fm.removeItem(at: to)
+            try fm.copyItem(at: from, to: to)
+            written.append(to.path)
+        }
+        return written
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Paths and reference helpers shared by every test target: the repository root, the models
+/// folder and the real models in it, fixtures, temporary folders, and the venv's Python.
+public enum TestSupport {
+    /// The repository root, found from this source file.
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    /// The models folder (`PRUNELANG_MODELS`, default `./models`), filled by scripts/fetch-models.
+    public static let models = ProcessInfo.processInfo.environment["PRUNELANG_MODELS"].map { URL(fileURLWithPath: $0) }
+        ?? root.appendingPathComponent("models")
+    /// The Models fixtures folder.
+    public static let fixtures = root.appendingPathComponent("Tests/fixtures/models")
+    /// MiniLM-L6's Hugging Face config.
+    public static let minilmConfig = models.appendingPathComponent("minilm-l6/config.json")
+    /// MiniLM-L6's safetensors file.
+    public static let minilmWeights = models.appendingPathComponent("minilm-l6/model.safetensors")
+    /// SmolLM2-135M-Instruct's GGUF file.
+    public static let smolLMPath = models.appendingPathComponent("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
+    /// Whether SmolLM2 has been fetched.
+    public static let haveSmolLM = FileManager.default.fileExists(atPath: smolLMPath)
+    /// Whether MiniLM has been fetched.
+    public static let haveMiniLM = FileManager.default.fileExists(atPath: minilmWeights.path)
+
+    /// Σ bits(xᵢ)·(2i + 1) mod 2⁶⁴: a position-sensitive, bit-exact checksum of Float values,
+    /// defined identically in the fixture scripts.
+    public static func checksum(_ values: [Float]) -> UInt64 {
+        var sum: UInt64 = 0
+        values.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices { sum &+= UInt64(buffer[i].bitPattern) &* (2 &* UInt64(i) &+ 1) }
+        }
+        return sum
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("prunelang-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs the test venv's Python on `script` with `arguments`; returns stdout, throws on failure.
+    public static func python(_ script: String, _ arguments: [String] = []) throws -> String {
+        let p = Process()
+        p.executableURL = root.appendingPathComponent(".venv/bin/python")
+        p.arguments = ["-c", script] + arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: String(decoding: errData, as: UTF8.self)])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
