@@ -121,4 +121,28 @@ struct ModelSaveTests {
         #expect((Double(fields[0]) ?? 1) < 2e-3, "permuted HF q/k differ from GGUF by \(fields[0])")
         #expect(Array(fields[1...]) == ["llama", "30", "1536", "True"])
     }
+
+    @Test(.enabled(if: TestSupport.haveMiniLM, "run scripts/fetch-models"))
+    func shardedSaveReloadsHereAndInTheSafetensorsPackage() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try ModelLoader.load(TestSupport.minilmWeights.deletingLastPathComponent().path)
+        let folder = dir.appendingPathComponent("sharded")
+        let report = try ModelWriter.save(model, to: folder.path, maxShardBytes: 30 << 20)
+        #expect(report.path.hasSuffix("model.safetensors.index.json"))
+        let shards = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("model-") }.sorted()
+        #expect(shards.count >= 3 && shards.first == "model-00001-of-0000\(shards.count).safetensors", "\(shards)")
+        let again = try ModelLoader.load(folder.path)
+        #expect(again.parameterCount == model.parameterCount && again.config == model.config)
+        #expect(try again.matrix(.ffnUp, block: 5) == model.matrix(.ffnUp, block: 5))
+        let result = try TestSupport.python("""
+            import sys, json, numpy as np
+            from safetensors.numpy import load_file
+            a = load_file(sys.argv[1]); idx = json.load(open(sys.argv[2] + "/model.safetensors.index.json"))
+            b = {}
+            for shard in sorted(set(idx["weight_map"].values())): b.update(load_file(sys.argv[2] + "/" + shard))
+            print(a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), idx["metadata"]["total_size"])
+            """, [TestSupport.minilmWeights.path, folder.path])
+        #expect(result.hasPrefix("True "))
+    }
 }

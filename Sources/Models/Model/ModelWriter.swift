@@ -43,9 +43,11 @@ public struct SaveReport: Sendable {
 public enum ModelWriter {
     /// Saves `model` to `path`; the format follows the extension: `.gguf`, `.safetensors` (with
     /// `config.json` written beside it), or no extension for a Hugging Face folder
-    /// (`model.safetensors`, `config.json`, tokenizer files).
+    /// (`model.safetensors`, `config.json`, tokenizer files). With `maxShardBytes`, a folder save
+    /// writes Hugging Face shards and `model.safetensors.index.json` instead of one file.
     @discardableResult
-    public static func save(_ model: Model, to path: String, weightType: WeightType = .auto) throws -> SaveReport {
+    public static func save(_ model: Model, to path: String, weightType: WeightType = .auto,
+                            maxShardBytes: Int? = nil) throws -> SaveReport {
         let url = URL(fileURLWithPath: path)
         switch url.pathExtension.lowercased() {
         case "gguf":
@@ -54,7 +56,8 @@ public enum ModelWriter {
             return try saveSafetensors(model, file: url, weightType: weightType)
         case "":
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            return try saveSafetensors(model, file: url.appendingPathComponent("model.safetensors"), weightType: weightType)
+            return try saveSafetensors(model, file: url.appendingPathComponent("model.safetensors"), weightType: weightType,
+                                       maxShardBytes: maxShardBytes)
         default:
             throw ModelError.unrecognisedPath(path: path, reason: "save writes .gguf, .safetensors, or a folder (no extension), not .\(url.pathExtension)")
         }
@@ -141,7 +144,7 @@ public enum ModelWriter {
 
     // MARK: safetensors
 
-    static func saveSafetensors(_ model: Model, file: URL, weightType: WeightType) throws -> SaveReport {
+    static func saveSafetensors(_ model: Model, file: URL, weightType: WeightType, maxShardBytes: Int? = nil) throws -> SaveReport {
         let dtype: SafetensorsDType
         switch weightType {
         case .auto, .f32: dtype = .f32
@@ -177,9 +180,17 @@ public enum ModelWriter {
             }
         }
         report.tensorCount = entries.count
-        try SafetensorsWriter.write(entries, metadata: ["format": "pt"], to: file.path)
-        report.bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         report.companions = try writeCompanions(model, beside: file)
+        if let limit = maxShardBytes {
+            let paths = try SafetensorsWriter.writeSharded(entries, maxShardBytes: limit, metadata: ["format": "pt"],
+                                                           folder: file.deletingLastPathComponent().path)
+            report.path = paths.last ?? file.path
+            report.companions += paths.dropLast()
+            report.bytes = entries.reduce(0) { $0 + $1.bytes.count }
+        } else {
+            try SafetensorsWriter.write(entries, metadata: ["format": "pt"], to: file.path)
+            report.bytes = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        }
         return report
     }
 

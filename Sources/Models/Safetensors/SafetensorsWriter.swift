@@ -55,3 +55,37 @@ public enum SafetensorsWriter {
         try AtomicFile.write(out, to: path)
     }
 }
+
+extension SafetensorsWriter {
+    /// Writes `entries` into `folder` as Hugging Face shards: `model-0000i-of-0000n.safetensors`,
+    /// each up to `maxShardBytes` of tensor data (a larger tensor gets a shard of its own), plus
+    /// `model.safetensors.index.json` mapping every tensor to its shard. Returns the paths written.
+    @discardableResult
+    public static func writeSharded(_ entries: [Entry], maxShardBytes: Int, metadata: [String: String] = [:],
+                                    folder: String) throws -> [String] {
+        guard maxShardBytes > 0 else { throw SafetensorsError("maxShardBytes", "must be positive, got \(maxShardBytes)") }
+        var shards = [[Entry]]()
+        var size = 0
+        for e in entries {
+            if shards.isEmpty || (size + e.bytes.count > maxShardBytes && !shards[shards.count - 1].isEmpty) {
+                shards.append([]); size = 0
+            }
+            shards[shards.count - 1].append(e); size += e.bytes.count
+        }
+        let dir = URL(fileURLWithPath: folder)
+        var written = [String]()
+        var weightMap = [String: String]()
+        for (i, shard) in shards.enumerated() {
+            let name = String(format: "model-%05d-of-%05d.safetensors", i + 1, shards.count)
+            try write(shard, metadata: metadata, to: dir.appendingPathComponent(name).path)
+            for e in shard { weightMap[e.name] = name }
+            written.append(dir.appendingPathComponent(name).path)
+        }
+        let total = entries.reduce(0) { $0 + $1.bytes.count }
+        let index: [String: Any] = ["metadata": ["total_size": total], "weight_map": weightMap]
+        let indexPath = dir.appendingPathComponent("model.safetensors.index.json").path
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys]), to: indexPath)
+        written.append(indexPath)
+        return written
+    }
+}

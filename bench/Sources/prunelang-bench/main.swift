@@ -5,6 +5,7 @@ import Numerics
 // arrays), times PruneLang's routines on exactly those inputs, writes the results beside them for
 // the driver to check against the reference, and prints one JSON object per benchmark.
 // Usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS]
+//        prunelang-bench open-lazily MODEL [BLOCK]
 
 /// Best-of-`repeats` wall time of `body` in seconds.
 func time(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
@@ -80,12 +81,14 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, ["numerics", "weights"].contains(args[1]) else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS]\n".data(using: .utf8)!)
+guard args.count >= 3, ["numerics", "weights", "open-lazily"].contains(args[1]) else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK]\n".data(using: .utf8)!)
     exit(2)
 }
 do {
-    if args[1] == "weights" {
+    if args[1] == "open-lazily" {
+        try runOpenLazily(args[2], block: args.count > 3 ? Int(args[3]) ?? 0 : 0)
+    } else if args[1] == "weights" {
         try runWeights(args[2], repeats: args.count > 3 ? Int(args[3]) ?? 3 : 3)
     } else {
         try runNumerics(URL(fileURLWithPath: args[2]), only: args.count > 3 ? Set(args[3...]) : nil)
