@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import PruneLang
+
+/// Runs every script in `corpus/` and compares what it prints, shows and reports with the `.out`
+/// file beside it. A script is split into cells at lines starting with `#%%`; cells share one
+/// session, as in a notebook. `PRUNELANG_UPDATE_GOLDEN=1` rewrites the `.out` files.
+struct GoldenCorpusTests {
+    static let corpus = PruneLangTestSupport.root.appendingPathComponent("Tests/PruneLangTests/corpus")
+
+    /// The corpus scripts, sorted.
+    static func scripts() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: corpus, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "prune" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    /// Splits a script into cells at `#%%` lines: (first line number, text).
+    static func cells(_ text: String) -> [(line: Int, text: String)] {
+        var cells: [(Int, [Substring])] = [(1, [])]
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.hasPrefix("#%%") {
+                cells.append((i + 2, []))
+            } else {
+                cells[cells.count - 1].1.append(line)
+            }
+        }
+        return cells.map { ($0.0, $0.1.joined(separator: "\n")) }
+            .filter { !$0.1.allSatisfy { $0.isWhitespace } }
+    }
+
+    /// What a script produces, in the `.out` format: per cell a `#%% line N` header, the printed
+    /// output, `=> ` and the shown value, and rendered diagnostics.
+    static func transcript(of script: URL) throws -> String {
+        let text = try String(contentsOf: script, encoding: .utf8)
+        var out = ""
+        let interp = Interpreter(output: { out += $0 })
+        interp.displayHandler = { out += "[display]\n" + $0.text + "\n" }
+        for cell in cells(text) {
+            out += "#%% line \(cell.line)\n"
+            let r = interp.run(cell: cell.text, name: script.lastPathComponent, firstLine: cell.line)
+            if let d = r.display { out += "=> " + d.text + "\n" }
+            if !r.diagnostics.isEmpty { out += r.renderedDiagnostics + "\n" }
+        }
+        return out
+    }
+
+    @Test func corpusMatchesGoldenFiles() throws {
+        let update = ProcessInfo.processInfo.environment["PRUNELANG_UPDATE_GOLDEN"] == "1"
+        let scripts = try Self.scripts()
+        #expect(scripts.count >= 10, "the corpus has its scripts")
+        for script in scripts {
+            let got = try Self.transcript(of: script)
+            let golden = script.deletingPathExtension().appendingPathExtension("out")
+            if update {
+                try got.write(to: golden, atomically: true, encoding: .utf8)
+                continue
+            }
+            guard let want = try? String(contentsOf: golden, encoding: .utf8) else {
+                Issue.record("\(golden.lastPathComponent) is missing; run PRUNELANG_UPDATE_GOLDEN=1 swift test ... --filter GoldenCorpus")
+                continue
+            }
+            if got != want {
+                let g = got.split(separator: "\n", omittingEmptySubsequences: false)
+                let w = want.split(separator: "\n", omittingEmptySubsequences: false)
+                let k = (0..<min(g.count, w.count)).first { g[$0] != w[$0] } ?? min(g.count, w.count)
+                Issue.record("""
+                    \(script.lastPathComponent) differs from its .out at line \(k + 1):
+                      expected: \(k < w.count ? String(w[k]) : "<end>")
+                      got:      \(k < g.count ? String(g[k]) : "<end>")
+                    Regenerate with PRUNELANG_UPDATE_GOLDEN=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-lang --filter GoldenCorpus (and review the diff).
+                    """)
+            }
+        }
+    }
+}
