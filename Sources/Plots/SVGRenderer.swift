@@ -8,8 +8,9 @@ import Foundation
 ///
 /// Every `id` in the document starts with the renderer's prefix (`idPrefix`, or a fresh one from
 /// `SVGIdentifiers.next()`), so many figures can share one page. Large inputs are thinned for size:
-/// long lines keep, per half pixel column, their first, lowest, highest and last points, and a
-/// heatmap is averaged down to at most `maxHeatmapCells` cells a side.
+/// long lines keep, per half pixel column, their first, lowest, highest and last points; scatter
+/// points keep one per half-pixel square (two-pixel square past 20,000 points); and a heatmap is
+/// averaged down to at most `maxHeatmapCells` cells a side.
 public struct SVGRenderer: Sendable {
     /// Document width in pixels (at least 120).
     public var width: Double
@@ -174,10 +175,16 @@ struct SVGPlot {
             let pieces = PlotGeometry.clipped(PlotGeometry.runs(s, xa, ya))
             guard !pieces.isEmpty else { continue }
             var path = "", dots = ""
+            // points closer than a fraction of a marker look the same: keep one per grid square
+            // (half a pixel, or two pixels when there are very many)
+            let single = pieces.filter { $0.count == 1 }.count
+            let grid = single > 20_000 ? 2.0 : 0.5
+            var seen = Set<Int64>()
             for piece in pieces {
                 let pts = thinned(piece.map { (sx($0.x), sy($0.y)) }, pixels: box.w)
                 if pts.count == 1 {
-                    dots += "M\(n(pts[0].0)) \(n(pts[0].1))h0"
+                    let key = Int64((pts[0].0 / grid).rounded()) << 32 | Int64((pts[0].1 / grid).rounded())
+                    if seen.insert(key).inserted { dots += "M\(n(pts[0].0)) \(n(pts[0].1))h0" }
                     continue
                 }
                 path += "M" + pts.map { "\(n($0.0)) \(n($0.1))" }.joined(separator: "L")
@@ -224,16 +231,24 @@ struct SVGPlot {
         for m in ya.minorTicks { if let v = ya.normalized(m) { marks += "M\(n(box.x)) \(n(sy(v)))h-3" } }
         if !marks.isEmpty { out += "<path d=\"\(marks)\" stroke=\"#444444\" stroke-width=\"1\" fill=\"none\"/>\n" }
         out += "<g fill=\"#222222\">\(labels)</g>\n"
+        // text cut to about `room` pixels at font size `size`
+        func fit(_ text: String, _ room: Double, _ size: Double) -> String {
+            DisplayWidth.truncate(text, to: max(3, Int(room / (size * 0.62))))
+        }
         if !figure.xAxis.label.isEmpty {
             let y = height - 8 - (note == nil ? 0 : 16)
-            out += "<text x=\"\(n(box.x + box.w / 2))\" y=\"\(n(y))\" text-anchor=\"middle\" font-size=\"\(n(lf))\" fill=\"#222222\">\(esc(figure.xAxis.label))</text>\n"
+            let label = fit(figure.xAxis.label, width - 20, lf)
+            let cx = SVGPlot.textWidth(label, lf) > box.w ? width / 2 : box.x + box.w / 2
+            out += "<text x=\"\(n(cx))\" y=\"\(n(y))\" text-anchor=\"middle\" font-size=\"\(n(lf))\" fill=\"#222222\">\(esc(label))</text>\n"
         }
         if !figure.yAxis.label.isEmpty {
             let x = 10 + lf * 0.8, y = box.y + box.h / 2
-            out += "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"middle\" font-size=\"\(n(lf))\" fill=\"#222222\" transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(esc(figure.yAxis.label))</text>\n"
+            out += "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"middle\" font-size=\"\(n(lf))\" fill=\"#222222\" transform=\"rotate(-90 \(n(x)) \(n(y)))\">\(esc(fit(figure.yAxis.label, box.h + 20, lf)))</text>\n"
         }
         if !figure.title.isEmpty {
-            out += "<text x=\"\(n(box.x + box.w / 2))\" y=\"\(n(top - 14))\" text-anchor=\"middle\" font-size=\"\(n(SVGPlot.titleFont))\" font-weight=\"bold\" fill=\"#111111\">\(esc(figure.title))</text>\n"
+            let title = fit(figure.title, width - 20, SVGPlot.titleFont)
+            let cx = SVGPlot.textWidth(title, SVGPlot.titleFont) > box.w ? width / 2 : box.x + box.w / 2
+            out += "<text x=\"\(n(cx))\" y=\"\(n(top - 14))\" text-anchor=\"middle\" font-size=\"\(n(SVGPlot.titleFont))\" font-weight=\"bold\" fill=\"#111111\">\(esc(title))</text>\n"
         }
 
         // colour bar and legend
@@ -256,10 +271,17 @@ struct SVGPlot {
         if !legend.isEmpty {
             let x = box.x + box.w + 16
             let maxLabel = max(20, width * 0.3)
-            let boxW = 10 + 22 + 6 + min(maxLabel, legend.map { SVGPlot.textWidth($0.element.label, tf) }.max() ?? 0) + 10
-            let boxH = Double(legend.count) * 18 + 8
+            var boxW = 10 + 22 + 6 + min(maxLabel, legend.map { SVGPlot.textWidth($0.element.label, tf) }.max() ?? 0) + 10
+            let room = max(1, Int((height - legendY - 12) / 18))
+            let shown = legend.count > room ? room - 1 : legend.count
+            let boxH = Double(shown < legend.count ? shown + 1 : shown) * 18 + 8
+            if shown < legend.count { boxW = max(boxW, SVGPlot.textWidth("… \(legend.count - shown) more", tf) + 20) }
             out += "<g class=\"legend\"><rect x=\"\(n(x))\" y=\"\(n(legendY))\" width=\"\(n(boxW))\" height=\"\(n(boxH))\" fill=\"#ffffff\" stroke=\"#cccccc\" stroke-width=\"1\" rx=\"3\"/>"
-            for (i, entry) in legend.enumerated() {
+            if shown < legend.count {
+                let cy = legendY + 4 + 18 * Double(shown) + 9
+                out += "<text x=\"\(n(x + 10))\" y=\"\(n(cy + tf * 0.35))\" fill=\"#555555\">… \(legend.count - shown) more</text>"
+            }
+            for (i, entry) in legend.prefix(shown).enumerated() {
                 let (k, s) = entry
                 let cy = legendY + 4 + 18 * Double(i) + 9
                 let c = colors[k].hex
@@ -271,7 +293,7 @@ struct SVGPlot {
                 default:
                     out += "<path d=\"M\(n(x + 10)) \(n(cy))h22\" stroke=\"\(c)\" stroke-width=\"2\"/>"
                 }
-                let label = DisplayWidth.truncate(s.label, to: max(3, Int((maxLabel / (tf * 0.6)).rounded()) + 1))
+                let label = fit(s.label, min(maxLabel + tf * 0.6, width - (x + 38) - 4), tf)
                 out += "<text x=\"\(n(x + 38))\" y=\"\(n(cy + tf * 0.35))\" fill=\"#222222\">\(esc(label))</text>"
             }
             out += "</g>\n"

@@ -81,12 +81,10 @@ struct TextBarChart {
         }
         var right: [StyledLine] = []
         if figure.showLegend {
-            for (k, s) in figure.series.enumerated() where !s.label.isEmpty {
-                var l = StyledLine()
-                l.append(String(barChar(8, style: k) ?? "█"), color: useColor ? colors[k] : nil)
-                l.append(" " + s.label)
-                right.append(l)
+            let entries = figure.series.enumerated().filter { !$0.element.label.isEmpty }.map {
+                LegendEntry(glyph: barChar(8, style: $0.offset) ?? "█", color: colors[$0.offset], label: $0.element.label)
             }
+            right = TextPlot.legendLines(entries, room: max(grid.count, 8), color: useColor)
         }
         return TextFrame(glyphs: glyphs, ansi: useColor)
             .assemble(title: figure.title, yLabel: figure.xAxis.label, xLabel: figure.yAxis.label,

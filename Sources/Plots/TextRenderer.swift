@@ -271,17 +271,32 @@ struct TextPlot {
         var right: [StyledLine] = []
         if let hm = heatmap { right = colorBar(hm) }
         if figure.showLegend {
-            for e in legend {
-                var l = StyledLine()
-                l.append(String(e.glyph), color: useColor ? e.color : nil)
-                l.append(" " + e.label)
-                right.append(l)
-            }
+            right += TextPlot.legendLines(legend, room: height - right.count, color: useColor)
         }
         let frame = TextFrame(glyphs: glyphs, ansi: useColor)
         return frame.assemble(title: figure.title, yLabel: figure.yAxis.label, xLabel: figure.xAxis.label,
                               note: figure.skippedNote, rows: grid, width: width, yTicks: yTicks,
                               xTicks: xTicks, right: right)
+    }
+
+    /// Legend rows for at most `room` lines: when there are more entries, the last line says how
+    /// many were left out.
+    static func legendLines(_ legend: [LegendEntry], room: Int, color: Bool) -> [StyledLine] {
+        let room = max(1, room)
+        let shown = legend.count > room ? room - 1 : legend.count
+        var lines: [StyledLine] = []
+        for e in legend.prefix(shown) {
+            var l = StyledLine()
+            l.append(String(e.glyph), color: color ? e.color : nil)
+            l.append(" " + e.label)
+            lines.append(l)
+        }
+        if shown < legend.count {
+            var l = StyledLine()
+            l.append("… \(legend.count - shown) more")
+            lines.append(l)
+        }
+        return lines
     }
 
     /// The character of a heatmap cell at colour-scale level t in [0, 1].

@@ -82,7 +82,7 @@ struct DegenerateInputTests {
 
     @Test func degenerateSVGsRender() {
         for name in ["empty_figure", "single_point", "all_equal_line", "nan_heatmap", "log_nonpositive", "huge_range",
-                     "many_categories"] {
+                     "many_categories", "wide_labels"] {
             let fig = Self.figures.first { $0.0 == name }!.1
             expectRendersToPNG(fig.svg(idPrefix: "r"), "degenerate_\(name)")
         }
@@ -107,6 +107,16 @@ struct DegenerateInputTests {
         #expect(Figure.line(y: []).text(ascii: true).contains("(no data)"))
         #expect(Figure.bar(categories: [], values: []).text().contains("(no data)"))
         #expect(Figure().svg().contains("(no data)"))
+    }
+
+    @Test func longLegendsAreCut() {
+        let fig = Self.figures.first { $0.0 == "many_series" }!.1
+        let text = fig.text(width: 40, height: 10)
+        #expect(text.contains("… 31 more"))
+        #expect(text.split(separator: "\n").count < 20)
+        let svg = fig.svg(idPrefix: "legend")
+        #expect(svg.contains("… "))
+        expectRendersToPNG(svg, "many_series")
     }
 
     @Test func singlePointIsVisible() {
