@@ -15,6 +15,10 @@ public enum TestSupport {
     public static let minilmConfig = models.appendingPathComponent("minilm-l6/config.json")
     /// MiniLM-L6's safetensors file.
     public static let minilmWeights = models.appendingPathComponent("minilm-l6/model.safetensors")
+    /// The llama.cpp reference data for SmolLM2 (../shared/golden/smollm2-135m).
+    public static let golden = root.deletingLastPathComponent().appendingPathComponent("shared/golden/smollm2-135m")
+    /// The evaluation and calibration data (../shared/data).
+    public static let data = root.deletingLastPathComponent().appendingPathComponent("shared/data")
     /// SmolLM2-135M-Instruct's GGUF file.
     public static let smolLMPath = models.appendingPathComponent("smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf").path
     /// Whether SmolLM2 has been fetched.

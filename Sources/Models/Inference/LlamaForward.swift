@@ -1,0 +1,213 @@
+import Foundation
+import Numerics
+
+/// The llama forward pass, batched over a window with BLAS, as llama.cpp computes it for GGUF
+/// weights: RMSNorm, RoPE on adjacent pairs (GGUF's query/key row order), grouped-query causal
+/// attention over a KV cache, SwiGLU FFN of any width per block, final norm and output head.
+/// Read it top to bottom: `forward` → `block` → `attention` / `ffn`.
+public struct LlamaForward: Sendable {
+    /// The weights.
+    public let weights: LlamaWeights
+    /// Called with each block's input before the block runs, when set (calibration capture).
+    public var observer: (@Sendable (ForwardEvent) -> Void)?
+
+    /// A forward pass over `weights`.
+    public init(weights: LlamaWeights) {
+        self.weights = weights
+    }
+
+    var config: ModelConfig { weights.config }
+
+    /// A cache sized for `capacity` positions.
+    public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
+
+    /// Runs `tokens` at positions cache.count… and returns the final hidden states after the
+    /// output norm (tokens × d); keys and values are appended to `cache`. Throws on an id outside
+    /// the vocabulary or a cache too small.
+    public func forward(_ tokens: [Int32], cache: inout KVCache) throws -> Matrix {
+        let t = tokens.count, d = config.hiddenSize
+        guard t > 0 else { return Matrix(rows: 0, cols: d) }
+        guard cache.count + t <= cache.capacity else {
+            throw InferenceError.contextFull(needed: cache.count + t, capacity: cache.capacity)
+        }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= weights.embedding.rows }) {
+            throw InferenceError.badToken(id: Int(bad), vocabulary: weights.embedding.rows)
+        }
+        var x = [Float](repeating: 0, count: t * d)
+        weights.embedding.data.withUnsafeBufferPointer { e in
+            for (i, id) in tokens.enumerated() {
+                for j in 0..<d { x[i * d + j] = e[Int(id) * d + j] }
+            }
+        }
+        let start = cache.count
+        for b in 0..<weights.blocks.count {
+            try Task.checkCancellation()
+            observer?(.blockInput(block: b, hidden: x, rows: t))
+            block(b, &x, rows: t, start: start, cache: &cache)
+        }
+        cache.advance(by: t)
+        var out = Matrix(rows: t, cols: d)
+        x.withUnsafeBufferPointer { xp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon, out: op.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// Logits (rows × vocab) of hidden-state rows `rows` of `hidden`.
+    public func logits(_ hidden: Matrix, rows: Range<Int>) -> Matrix {
+        let v = weights.head.rows, d = config.hiddenSize
+        var out = Matrix(rows: rows.count, cols: v)
+        hidden.data.withUnsafeBufferPointer { h in
+            weights.head.data.withUnsafeBufferPointer { w in
+                out.data.withUnsafeMutableBufferPointer { o in
+                    StridedBLAS.gemm(transB: true, m: rows.count, n: v, k: d, a: h.baseAddress! + rows.lowerBound * d, lda: d,
+                                     b: w.baseAddress!, ldb: d, c: o.baseAddress!, ldc: v)
+                }
+            }
+        }
+        return out
+    }
+
+    /// One block on the residual stream `x` (rows × d), in place.
+    func block(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache) {
+        let w = weights.blocks[b], d = config.hiddenSize
+        var h = [Float](repeating: 0, count: t * d)
+        x.withUnsafeBufferPointer { xp in
+            h.withUnsafeMutableBufferPointer { hp in
+                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: w.attentionNorm, epsilon: config.normEpsilon, out: hp.baseAddress!)
+            }
+        }
+        observer?(.linearInput(block: b, role: .attentionQuery, input: h, rows: t))
+        let attended = attention(b, h, rows: t, start: start, cache: &cache)
+        observer?(.linearInput(block: b, role: .attentionOutput, input: attended, rows: t))
+        // x += attended · Woᵀ
+        accumulate(&x, attended, rows: t, inner: w.output.cols, weight: w.output)
+        x.withUnsafeBufferPointer { xp in
+            h.withUnsafeMutableBufferPointer { hp in
+                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: w.ffnNorm, epsilon: config.normEpsilon, out: hp.baseAddress!)
+            }
+        }
+        observer?(.linearInput(block: b, role: .ffnUp, input: h, rows: t))
+        let act = ffnActivation(w, h, rows: t)
+        observer?(.linearInput(block: b, role: .ffnDown, input: act, rows: t))
+        accumulate(&x, act, rows: t, inner: w.width, weight: w.down)
+    }
+
+    /// x += a · Wᵀ, with a rows × inner and W d × inner.
+    func accumulate(_ x: inout [Float], _ a: [Float], rows t: Int, inner: Int, weight: Matrix) {
+        let d = config.hiddenSize
+        guard inner > 0 else { return }
+        a.withUnsafeBufferPointer { ap in
+            weight.data.withUnsafeBufferPointer { wp in
+                x.withUnsafeMutableBufferPointer { xp in
+                    StridedBLAS.gemm(transB: true, m: t, n: d, k: inner, a: ap.baseAddress!, lda: inner,
+                                     b: wp.baseAddress!, ldb: inner, beta: 1, c: xp.baseAddress!, ldc: d)
+                }
+            }
+        }
+    }
+
+    /// h · Wᵀ for a rows × k input and an n × k weight.
+    func project(_ h: [Float], rows t: Int, _ weight: Matrix) -> [Float] {
+        var out = [Float](repeating: 0, count: t * weight.rows)
+        h.withUnsafeBufferPointer { hp in
+            weight.data.withUnsafeBufferPointer { wp in
+                out.withUnsafeMutableBufferPointer { op in
+                    StridedBLAS.gemm(transB: true, m: t, n: weight.rows, k: weight.cols, a: hp.baseAddress!, lda: weight.cols,
+                                     b: wp.baseAddress!, ldb: weight.cols, c: op.baseAddress!, ldc: weight.rows)
+                }
+            }
+        }
+        return out
+    }
+
+    /// SiLU(h·Wgᵀ) ⊙ (h·Wuᵀ): the FFN's intermediate activations (rows × n).
+    func ffnActivation(_ w: LlamaWeights.Block, _ h: [Float], rows t: Int) -> [Float] {
+        var g = project(h, rows: t, w.gate)
+        let u = project(h, rows: t, w.up)
+        g.withUnsafeMutableBufferPointer { gp in
+            u.withUnsafeBufferPointer { up in Kernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width) }
+        }
+        return g
+    }
+
+    /// Causal grouped-query attention of the normed input `h` (rows × d) at positions
+    /// start…start+rows−1; returns the heads' outputs concatenated (rows × heads·headDim).
+    func attention(_ b: Int, _ h: [Float], rows t: Int, start: Int, cache: inout KVCache) -> [Float] {
+        let w = weights.blocks[b]
+        let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
+        let qWidth = heads * hd, kvWidth = kvHeads * hd
+        var q = project(h, rows: t, w.query)
+        var k = project(h, rows: t, w.key)
+        let v = project(h, rows: t, w.value)
+        RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
+        RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
+        // Append keys and values to the cache.
+        cache.keys[b].withUnsafeMutableBufferPointer { kc in
+            k.withUnsafeBufferPointer { kp in (kc.baseAddress! + start * kvWidth).update(from: kp.baseAddress!, count: t * kvWidth) }
+        }
+        cache.values[b].withUnsafeMutableBufferPointer { vc in
+            v.withUnsafeBufferPointer { vp in (vc.baseAddress! + start * kvWidth).update(from: vp.baseAddress!, count: t * kvWidth) }
+        }
+        let total = start + t
+        var out = [Float](repeating: 0, count: t * qWidth)
+        var scores = [Float](repeating: 0, count: t * total)
+        let scale = 1 / Float(hd).squareRoot()
+        let group = heads / kvHeads
+        q.withUnsafeBufferPointer { qp in
+            cache.keys[b].withUnsafeBufferPointer { kc in
+                cache.values[b].withUnsafeBufferPointer { vc in
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            let s = sp.baseAddress!
+                            for head in 0..<heads {
+                                let kvHead = head / group
+                                // scores = scale · Q_h · K_gᵀ   (t × total)
+                                StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
+                                                 a: qp.baseAddress! + head * hd, lda: qWidth,
+                                                 b: kc.baseAddress! + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
+                                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
+                                // out_h = P · V_g   (t × hd)
+                                StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total,
+                                                 b: vc.baseAddress! + kvHead * hd, ldb: kvWidth,
+                                                 c: op.baseAddress! + head * hd, ldc: qWidth)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// What a forward pass shows an observer (calibration capture): a block's input on the residual
+/// stream, and the input of each group of linear layers (q/k/v share one input, gate/up another).
+public enum ForwardEvent: @unchecked Sendable {
+    /// The residual stream entering `block` (rows × d, row-major).
+    case blockInput(block: Int, hidden: [Float], rows: Int)
+    /// The input of the linear layers at `role` in `block` (rows × in, row-major):
+    /// `.attentionQuery` stands for q/k/v, `.attentionOutput` for o, `.ffnUp` for gate/up,
+    /// `.ffnDown` for down.
+    case linearInput(block: Int, role: TensorRole, input: [Float], rows: Int)
+}
+
+/// A forward pass that cannot run as asked.
+public enum InferenceError: Error, CustomStringConvertible, Equatable {
+    /// More positions than the cache holds.
+    case contextFull(needed: Int, capacity: Int)
+    /// A token id outside the vocabulary.
+    case badToken(id: Int, vocabulary: Int)
+    /// An evaluation argument out of range.
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .contextFull(needed, capacity): return "the context holds \(capacity) tokens, \(needed) were needed"
+        case let .badToken(id, vocabulary): return "token id \(id) is outside the vocabulary (0..<\(vocabulary))"
+        case let .invalidArgument(message): return message
+        }
+    }
+}

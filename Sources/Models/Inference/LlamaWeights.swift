@@ -1,0 +1,61 @@
+import Numerics
+
+/// A llama model's weights dequantised to Float32 and laid out for the forward pass: one struct
+/// per block (its FFN width may differ from the others'), the embedding, the final norm and the
+/// output head (the embedding itself when tied; the matrices share storage).
+public struct LlamaWeights: Sendable {
+    /// One transformer block.
+    public struct Block: Sendable {
+        /// RMSNorm scale before attention (d).
+        public var attentionNorm: [Float]
+        /// Query projection (heads·headDim × d), rows in GGUF's RoPE order.
+        public var query: Matrix
+        /// Key projection (kvHeads·headDim × d), rows in GGUF's RoPE order.
+        public var key: Matrix
+        /// Value projection (kvHeads·headDim × d).
+        public var value: Matrix
+        /// Attention output projection (d × heads·headDim).
+        public var output: Matrix
+        /// RMSNorm scale before the FFN (d).
+        public var ffnNorm: [Float]
+        /// FFN gate projection (n × d).
+        public var gate: Matrix
+        /// FFN up projection (n × d).
+        public var up: Matrix
+        /// FFN down projection (d × n).
+        public var down: Matrix
+        /// The FFN width n of this block.
+        public var width: Int { up.rows }
+    }
+
+    /// The config the weights follow.
+    public let config: ModelConfig
+    /// Token embedding (vocab × d).
+    public let embedding: Matrix
+    /// Final RMSNorm scale (d).
+    public let outputNorm: [Float]
+    /// Output head (vocab × d).
+    public let head: Matrix
+    /// The blocks in order.
+    public let blocks: [Block]
+
+    /// Dequantises every weight of `model` (a llama); throws when a tensor is missing or the
+    /// model is not a llama.
+    public init(_ model: Model) throws {
+        guard model.config.architecture == .llama else {
+            throw ModelError.inconsistent(model: model.name, detail: "is a \(model.config.architecture.rawValue) model, not a llama")
+        }
+        config = model.config
+        embedding = try model.matrix(.tokenEmbedding)
+        outputNorm = try model.matrix(.outputNorm).data
+        head = model.has(.outputHead) ? try model.matrix(.outputHead) : embedding
+        blocks = try (0..<model.blockCount).map { b in
+            Block(attentionNorm: try model.matrix(.attentionNorm, block: b).data,
+                  query: try model.matrix(.attentionQuery, block: b), key: try model.matrix(.attentionKey, block: b),
+                  value: try model.matrix(.attentionValue, block: b), output: try model.matrix(.attentionOutput, block: b),
+                  ffnNorm: try model.matrix(.ffnNorm, block: b).data,
+                  gate: try model.matrix(.ffnGate, block: b), up: try model.matrix(.ffnUp, block: b),
+                  down: try model.matrix(.ffnDown, block: b))
+        }
+    }
+}

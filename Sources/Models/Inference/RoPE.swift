@@ -1,0 +1,33 @@
+import Foundation
+
+/// Rotary position embedding as llama.cpp applies it to GGUF llama weights ("normal" mode):
+/// within each head, dimensions (2i, 2i+1) are rotated by the angle pos·base^(−2i/ropeDims),
+/// for i < ropeDims/2; the remaining dimensions pass through.
+enum RoPE {
+    /// Rotates `x` (rows × heads·headDim, row r at position start + r) in place.
+    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int) {
+        let half = ropeDims / 2
+        guard half > 0 else { return }
+        let inverse = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
+        let width = heads * headDim
+        x.withUnsafeMutableBufferPointer { xp in
+            let p = xp.baseAddress!
+            Kernels.parallelRows(rows) { r in
+                let pos = Double(start + r)
+                var cosines = [Float](repeating: 0, count: half), sines = cosines
+                for i in 0..<half {
+                    let theta = pos * inverse[i]
+                    cosines[i] = Float(cos(theta)); sines[i] = Float(sin(theta))
+                }
+                for h in 0..<heads {
+                    let v = p + r * width + h * headDim
+                    for i in 0..<half {
+                        let a = v[2 * i], b = v[2 * i + 1]
+                        v[2 * i] = a * cosines[i] - b * sines[i]
+                        v[2 * i + 1] = a * sines[i] + b * cosines[i]
+                    }
+                }
+            }
+        }
+    }
+}
