@@ -111,6 +111,7 @@ public final class BuiltinRegistry {
         r.registerBasics()
         r.registerCollections()
         r.registerSpectra()
+        r.registerPlots()
         return r
     }
 

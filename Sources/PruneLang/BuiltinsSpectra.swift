@@ -39,6 +39,10 @@ extension BuiltinRegistry {
                     let w = try a.matrix("W", finite: true)
                     values = try singularValues(w).map { Double($0) * Double($0) }
                 }
+                // The fit tries every distinct value as xmin: O(n²). Bound n so a call cannot hang.
+                guard values.count <= 20_000 else {
+                    throw a.fail(argument: "W", "powerlaw fits at most 20000 values (the fit is quadratic), got \(values.count)")
+                }
                 let fit = try fitPowerLaw(values)
                 return .record(Record([("alpha", .number(fit.alpha)), ("xmin", .number(fit.xmin)), ("D", .number(fit.ksDistance)),
                                        ("tail", .number(Double(fit.tailCount))), ("sigma", .number(fit.sigma))]))

@@ -161,11 +161,7 @@ enum Render {
         case .matrix(let m): return "<\(m.rows)×\(m.cols) matrix>"
         case .function(let f): return "fn \(f.signature)"
         case .builtin(let b): return "builtin \(b.signature)"
-        case .object(let o):
-            let t = o.display().text
-            let first = t.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            if first.count > 60 || t.contains("\n") { return "<\(o.typeName)\(first.isEmpty ? "" : ": " + String(first.prefix(50)))>" }
-            return first
+        case .object(let o): return o.summary
         }
     }
 

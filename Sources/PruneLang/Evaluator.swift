@@ -43,143 +43,6 @@ extension Interpreter {
         }
     }
 
-    func execBlock(_ stmts: [Stmt], _ frame: Frame?) throws -> Flow {
-        var last: Value? = nil
-        for s in stmts {
-            switch try exec(s, frame) {
-            case .value(let v): last = v
-            case let other: return other
-            }
-        }
-        return .value(last)
-    }
-
-    func exec(_ s: Stmt, _ frame: Frame?) throws -> Flow {
-        switch s.kind {
-        case .expr(let e):
-            if case .ifElse(let b) = e.kind { return try execIf(b, frame) }
-            do {
-                return .value(try eval(e, frame))
-            } catch let c as ControlSignal {
-                return c.flow
-            }
-        case .assign(let target, let op, let valueExpr):
-            if op == nil, case .name(let ref) = target.kind {
-                if case .call(let calleeExpr, let args) = valueExpr.kind, args.count == 2,
-                   case .name(let cref) = calleeExpr.kind, cref.name == "append",
-                   case .name(let aref) = args[0].value.kind, aref.name == ref.name, args[0].name == nil, args[1].name == nil {
-                    // `xs = append(xs, item)` appends in place instead of copying the list.
-                    do {
-                        if try appendInPlace(ref, calleeExpr, args[1].value, frame, valueExpr.span) { return .value(nil) }
-                    } catch let c as ControlSignal { return c.flow }
-                }
-                // The common case, kept short: `x = expr`.
-                do { try store(ref, try eval(valueExpr, frame), frame) } catch let c as ControlSignal { return c.flow }
-                return .value(nil)
-            }
-            do {
-                let rhs = try eval(valueExpr, frame)
-                try assign(target, op, rhs, frame, stmtSpan: s.span)
-            } catch let c as ControlSignal {
-                return c.flow
-            }
-            return .value(nil)
-        case .function(let ref, let decl):
-            let f = try makeFunction(decl, frame)
-            try store(ref, f, frame)
-            return .value(nil)
-        case .forIn(let ref, let iterExpr, let body):
-            let iterable: Value
-            do { iterable = try eval(iterExpr, frame) } catch let c as ControlSignal { return c.flow }
-            return try execFor(ref, iterable, iterExpr.span, body, frame, s.span)
-        case .whileLoop(let cond, let body):
-            while true {
-                try tick(s.span)
-                let c: Value
-                do { c = try eval(cond, frame) } catch let sig as ControlSignal { return sig.flow }
-                guard try truthy(c, cond.span) else { break }
-                switch try execBlock(body, frame) {
-                case .breakLoop: return .value(nil)
-                case .returned(let v): return .returned(v)
-                default: continue
-                }
-            }
-            return .value(nil)
-        case .breakLoop: return .breakLoop
-        case .continueLoop: return .continueLoop
-        case .returnValue(let e):
-            guard let e else { return .returned(.none) }
-            do { return .returned(try eval(e, frame)) } catch let c as ControlSignal { return c.flow }
-        case .help(let e):
-            if case .none = e.kind {
-                write(line: overviewHelp())
-                return .value(nil)
-            }
-            let v: Value
-            do { v = try eval(e, frame) } catch let c as ControlSignal { return c.flow }
-            write(line: helpText(for: v, written: e.span.text))
-            return .value(nil)
-        }
-    }
-
-    private func execIf(_ b: IfBranches, _ frame: Frame?) throws -> Flow {
-        for br in b.branches {
-            let c: Value
-            do { c = try eval(br.condition, frame) } catch let sig as ControlSignal { return sig.flow }
-            if try truthy(c, br.condition.span) { return try execBlock(br.body, frame) }
-        }
-        if let eb = b.elseBody { return try execBlock(eb, frame) }
-        return .value(nil)
-    }
-
-    private func execFor(_ ref: NameRef, _ iterable: Value, _ iterSpan: Span, _ body: [Stmt], _ frame: Frame?, _ span: Span) throws -> Flow {
-        // Runs the body once with the loop variable set; returns the flow that ends the loop, if any.
-        func step(_ v: Value) throws -> Flow? {
-            try tick(span)
-            try store(ref, v, frame)
-            switch try execBlock(body, frame) {
-            case .breakLoop: return .value(nil)
-            case .returned(let r): return .returned(r)
-            default: return nil
-            }
-        }
-        switch iterable {
-        case .range(let r):
-            // The common case, without the closure.
-            var k = 0
-            while k < r.count {
-                try tick(span)
-                try store(ref, .number(r.start + Double(k) * r.step), frame)
-                switch try execBlock(body, frame) {
-                case .breakLoop: return .value(nil)
-                case .returned(let v): return .returned(v)
-                default: break
-                }
-                k += 1
-            }
-        case .list(let xs):
-            for x in xs { if let f = try step(x) { return f } }
-        case .vector(let xs):
-            for x in xs { if let f = try step(.number(x)) { return f } }
-        case .matrix(let m):
-            for i in 0..<m.rows { if let f = try step(.vector(widenAll(m.row(i)))) { return f } }
-        case .string(let s):
-            for ch in s { if let f = try step(.string(String(ch))) { return f } }
-        case .record(let r):
-            for k in r.keys { if let f = try step(.string(k)) { return f } }
-        case .object(let o) where o.length != nil:
-            let n = o.length!
-            for i in 0..<n {
-                let el: Value
-                do { el = try o.element(at: i) } catch { throw hostError(error, "for", iterSpan) }
-                if let f = try step(el) { return f }
-            }
-        default:
-            throw LangError(.type, "cannot loop over a \(iterable.typeName) (loops take a list, range, vector, matrix rows, string, record keys)", iterSpan)
-        }
-        return .value(nil)
-    }
-
     // MARK: Names
 
     func undefined(_ ref: NameRef, _ frame: Frame?) -> LangError {
@@ -227,24 +90,8 @@ extension Interpreter {
         }
     }
 
-    /// `xs = append(xs, item)` without copying `xs`, when `append` is the builtin and `xs` a list;
-    /// false (nothing done) otherwise.
-    private func appendInPlace(_ ref: NameRef, _ callee: Expr, _ itemExpr: Expr, _ frame: Frame?, _ span: Span) throws -> Bool {
-        guard case .builtin(let b) = try eval(callee, frame), b === registry.lookup("append"),
-              try load(ref, frame).tag == .list else { return false }
-        let item = try eval(itemExpr, frame)
-        try tick(span)
-        try modify(ref, frame) { v in
-            guard case .list(var xs) = take(&v) else { return }
-            defer { v = .list(xs) }
-            try self.checkSize(xs.count + 1, span, "list")
-            xs.append(item)
-        }
-        return true
-    }
-
     /// Changes the variable `ref` in place (taking it out of its slot so the change does not copy).
-    private func modify(_ ref: NameRef, _ frame: Frame?, _ change: (inout Value) throws -> Void) throws {
+    func modify(_ ref: NameRef, _ frame: Frame?, _ change: (inout Value) throws -> Void) throws {
         var v = try load(ref, frame)
         // Drop the slot's reference so `v` is unique; put the (possibly unchanged) value back after.
         switch ref.slot {
@@ -258,44 +105,7 @@ extension Interpreter {
 
     // MARK: Assignment
 
-    private func assign(_ target: Expr, _ op: BinaryOp?, _ rhs: Value, _ frame: Frame?, stmtSpan: Span) throws {
-        if case .name(let ref) = target.kind {
-            if let op {
-                try modify(ref, frame) { v in try self.combine(&v, op, rhs, stmtSpan) }
-            } else {
-                try store(ref, rhs, frame)
-            }
-            return
-        }
-        // Walk down to the variable, evaluating indices, then change it in place along the path.
-        var path: [PathStep] = []
-        var e = target
-        while true {
-            switch e.kind {
-            case .index(let base, let comps):
-                var idx: [Value] = []
-                for c in comps {
-                    guard case .single(let x) = c else { throw LangError(.syntax, "cannot assign to a slice", e.span) }
-                    idx.append(try eval(x, frame))
-                }
-                path.append(.index(idx, e.span))
-                e = base
-                continue
-            case .member(let base, let name, let span):
-                path.append(.member(name, span))
-                e = base
-                continue
-            case .name(let ref):
-                path.reverse()
-                try modify(ref, frame) { v in try self.update(&v, path[...], op, rhs, stmtSpan) }
-                return
-            default:
-                throw LangError(.syntax, "cannot assign into the result of an expression; assign it to a name first", e.span)
-            }
-        }
-    }
-
-    private func update(_ v: inout Value, _ path: ArraySlice<PathStep>, _ op: BinaryOp?, _ rhs: Value, _ span: Span) throws {
+    func update(_ v: inout Value, _ path: ArraySlice<PathStep>, _ op: BinaryOp?, _ rhs: Value, _ span: Span) throws {
         guard let step = path.first else {
             try combine(&v, op, rhs, span)
             return
@@ -398,84 +208,6 @@ extension Interpreter {
 
     // MARK: Expressions
 
-    func eval(_ e: Expr, _ frame: Frame?) throws -> Value {
-        switch e.kind {
-        case .number(let x): return .number(x)
-        case .string(let s): return .string(s)
-        case .bool(let b): return .bool(b)
-        case .none: return .none
-        case .name(let ref): return try load(ref, frame)
-        case .binary(let op, let l, let r):
-            let a = try eval(l, frame)
-            let b = try eval(r, frame)
-            return try binary(op, a, b, e.span)
-        case .and(let l, let r):
-            let a = try eval(l, frame)
-            guard try truthy(a, l.span) else { return a }
-            return try eval(r, frame)
-        case .or(let l, let r):
-            let a = try eval(l, frame)
-            if try truthy(a, l.span) { return a }
-            return try eval(r, frame)
-        case .unary(let op, let x):
-            return try unary(op, try eval(x, frame), e.span)
-        case .list(let items):
-            var out: [Value] = []
-            out.reserveCapacity(items.count)
-            for x in items { out.append(try eval(x, frame)) }
-            return .list(out)
-        case .record(let fields):
-            var r = Record()
-            for f in fields { r[f.key] = try eval(f.value, frame) }
-            return .record(r)
-        case .range(let l, let r):
-            let a = try eval(l, frame), b = try eval(r, frame)
-            guard case .number(let x) = a else { throw LangError(.type, "a range needs numbers, got \(a.typeName) before '..'", l.span) }
-            guard case .number(let y) = b else { throw LangError(.type, "a range needs numbers, got \(b.typeName) after '..'", r.span) }
-            switch RangeValue.make(x, y, 1, limit: limits.maxElements) {
-            case .success(let rv): return .range(rv)
-            case .failure(let err): throw LangError(.value, err.message, e.span)
-            }
-        case .call(let calleeExpr, let argExprs):
-            let callee = try eval(calleeExpr, frame)
-            var positional: [(Value, Span)] = []
-            var keywords: [(String, Value, Span)] = []
-            positional.reserveCapacity(argExprs.count)
-            for a in argExprs {
-                let v = try eval(a.value, frame)
-                if let n = a.name { keywords.append((n, v, a.span)) } else { positional.append((v, a.span)) }
-            }
-            return try call(callee, positional, keywords, span: e.span, calleeSpan: calleeExpr.span)
-        case .member(let base, let name, let nspan):
-            return try member(try eval(base, frame), name, nspan, e.span)
-        case .index(let base, let comps):
-            let b = try eval(base, frame)
-            var parts: [IndexPart] = []
-            for c in comps {
-                switch c {
-                case .single(let x): parts.append(.single(try eval(x, frame), x.span))
-                case .slice(let a, let z, let st):
-                    parts.append(.slice(try a.map { try eval($0, frame) }, try z.map { try eval($0, frame) },
-                                        try st.map { try eval($0, frame) }))
-                }
-            }
-            return try index(b, parts, e.span)
-        case .function(let decl):
-            return try makeFunction(decl, frame)
-        case .ifElse(let b):
-            switch try execIf(b, frame) {
-            case .value(let v): return v ?? .none
-            case let flow: throw ControlSignal(flow: flow)
-            }
-        }
-    }
-
-    private func makeFunction(_ decl: FunctionDecl, _ frame: Frame?) throws -> Value {
-        var defaults: [Value?] = []
-        for p in decl.params { defaults.append(try p.defaultValue.map { try eval($0, frame) }) }
-        return .function(Function(decl: decl, closure: frame, defaults: defaults))
-    }
-
     /// Python's truthiness for the simple types; vectors and matrices are ambiguous.
     func truthy(_ v: Value, _ span: Span) throws -> Bool {
         switch v {
@@ -547,7 +279,7 @@ extension Interpreter {
                 throw LangError(.runtime, "too many nested calls (more than \(limits.maxCallDepth)); is there runaway recursion?", span)
             }
             do {
-                switch try execBlock(decl.body, fr) {
+                switch try body(of: decl)(self, fr) {
                 case .returned(let v): return v
                 case .value(let v): return v ?? .none
                 default: return .none

@@ -117,6 +117,12 @@ public final class Interpreter: @unchecked Sendable {
     /// The constants every session starts with.
     static let constants: [(String, Double)] = [("pi", Double.pi), ("inf", Double.infinity), ("nan", Double.nan)]
 
+    deinit {
+        // Deeply nested values would exhaust a small stack as they are released.
+        let g = globals
+        Self.onLargeStack { g.values.removeAll() }
+    }
+
     /// Asks the running cell to stop at the next loop iteration or call; it fails with an
     /// "interrupted" diagnostic and every variable keeps the value it had.
     public func interrupt() { interruptFlag.set() }
@@ -163,14 +169,10 @@ public final class Interpreter: @unchecked Sendable {
         interruptFlag.clear()
         callDepth = 0
         steps = 0
+        let code = compileBlock(program.statements)
         do {
             var last: Value?
-            for stmt in program.statements {
-                switch try exec(stmt, nil) {
-                case .value(let v): last = v
-                default: last = nil
-                }
-            }
+            if case .value(let v) = try code(self, nil) { last = v }
             if program.hidesValue { last = nil }
             if let v = last, !v.isNone {
                 return CellResult(value: v, display: Render.bundle(v), diagnostics: [])

@@ -101,6 +101,9 @@ public protocol HostObject: AnyObject {
     var helpText: String? { get }
     /// Whether two objects are the same for `==` (default: never, unless they are one instance).
     func isEqual(to other: any HostObject) -> Bool
+    /// A one-line form for inside lists and records (default: `<type>`, or the display's text
+    /// when that is one short line).
+    var summary: String { get }
 }
 
 extension HostObject {
@@ -114,6 +117,11 @@ extension HostObject {
     public var helpText: String? { nil }
     /// Identity: the same instance.
     public func isEqual(to other: any HostObject) -> Bool { self === other }
+    /// The display's text when it is one short line, otherwise `<type>`.
+    public var summary: String {
+        let t = display().text
+        return t.count <= 60 && !t.contains("\n") ? t : "<\(typeName)>"
+    }
 }
 
 /// An ordered record: field names in insertion order with their values.

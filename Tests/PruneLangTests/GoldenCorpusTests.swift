@@ -45,6 +45,17 @@ struct GoldenCorpusTests {
         return out
     }
 
+    @Test func corpusUsesEveryBuiltinAndStatement() throws {
+        let text = try Self.scripts().map { try String(contentsOf: $0, encoding: .utf8) }.joined(separator: "\n")
+        for b in BuiltinRegistry.standard().all {
+            #expect(text.contains("\(b.name)("), "the corpus calls \(b.name)")
+        }
+        for form in ["fn ", "return", "if ", "else if", "else", "for ", "while ", "break", "continue", "?", "+=", "-=", "*=", "/=",
+                     "|>", "..", "@", "^", "%", " and ", " or ", "not ", " in ", "not in", "[::-1]", "[0:2, 1:3]", "#%%"] {
+            #expect(text.contains(form), "the corpus uses \(form)")
+        }
+    }
+
     @Test func corpusMatchesGoldenFiles() throws {
         let update = ProcessInfo.processInfo.environment["PRUNELANG_UPDATE_GOLDEN"] == "1"
         let scripts = try Self.scripts()
