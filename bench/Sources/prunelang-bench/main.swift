@@ -6,6 +6,7 @@ import Numerics
 // the driver to check against the reference, and prints one JSON object per benchmark.
 // Usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS]
 //        prunelang-bench open-lazily MODEL [BLOCK]
+//        prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS
 
 /// Best-of-`repeats` wall time of `body` in seconds.
 func time(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
@@ -81,12 +82,16 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, ["numerics", "weights", "open-lazily"].contains(args[1]) else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK]\n".data(using: .utf8)!)
+guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference"].contains(args[1]) else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS\n".data(using: .utf8)!)
     exit(2)
 }
 do {
-    if args[1] == "open-lazily" {
+    if args[1] == "inference", args.count >= 7 {
+        let ids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: args[3]))) as? [Int] ?? []
+        try runInference(args[2], tokens: ids.map { Int32($0) }, promptLength: Int(args[4]) ?? 512,
+                         decode: Int(args[5]) ?? 64, repeats: Int(args[6]) ?? 3)
+    } else if args[1] == "open-lazily" {
         try runOpenLazily(args[2], block: args.count > 3 ? Int(args[3]) ?? 0 : 0)
     } else if args[1] == "weights" {
         try runWeights(args[2], repeats: args.count > 3 ? Int(args[3]) ?? 3 : 3)

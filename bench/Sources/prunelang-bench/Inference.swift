@@ -1,0 +1,38 @@
+import Foundation
+import Models
+
+/// Times the llama forward pass on `tokens`: a prompt of `promptLength` tokens as one batch
+/// (best of `repeats`) and `decode` single-token steps after it with the KV cache; reports tokens
+/// per second and the greedy ids decoded, so the driver can compare with llama.cpp's.
+func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: Int, repeats: Int) throws {
+    let forward = try LlamaForward(weights: LlamaWeights(ModelLoader.load(path)))
+    let prompt = Array(tokens.prefix(promptLength))
+    var cache = forward.makeCache(capacity: promptLength + decode)
+    let promptSeconds = try time(repeats: repeats) {
+        cache.reset()
+        _ = try forward.forward(prompt, cache: &cache)
+    }
+    cache.reset()
+    let hidden = try forward.forward(prompt, cache: &cache)
+    var next = argmax(forward.logits(hidden, rows: (prompt.count - 1)..<prompt.count).data)
+    var generated = [Int32]()
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<decode {
+        generated.append(next)
+        let h = try forward.forward([next], cache: &cache)
+        next = argmax(forward.logits(h, rows: 0..<1).data)
+    }
+    let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    report("llama_inference", promptSeconds, [
+        "prompt_tokens": prompt.count, "prompt_tok_s": Double(prompt.count) / promptSeconds,
+        "decode_tokens": decode, "decode_tok_s": Double(decode) / decodeSeconds,
+        "generated": generated.map(Int.init),
+    ])
+}
+
+/// The index of the largest value (ties to the lower index).
+func argmax(_ x: [Float]) -> Int32 {
+    var best = 0
+    for i in x.indices where x[i] > x[best] { best = i }
+    return Int32(best)
+}
