@@ -45,6 +45,7 @@ public struct LlamaForward: Sendable {
             observer?(.blockInput(block: b, hidden: x, rows: t))
             block(b, &x, rows: t, start: start, cache: &cache)
         }
+        observer?(.blockInput(block: weights.blocks.count, hidden: x, rows: t))   // the stream after the last block
         cache.advance(by: t)
         var out = Matrix(rows: t, cols: d)
         x.withUnsafeBufferPointer { xp in
@@ -186,7 +187,8 @@ public struct LlamaForward: Sendable {
 /// What a forward pass shows an observer (calibration capture): a block's input on the residual
 /// stream, and the input of each group of linear layers (q/k/v share one input, gate/up another).
 public enum ForwardEvent: @unchecked Sendable {
-    /// The residual stream entering `block` (rows × d, row-major).
+    /// The residual stream entering `block` (rows × d, row-major); block = blockCount is the
+    /// stream after the last block, before the final norm.
     case blockInput(block: Int, hidden: [Float], rows: Int)
     /// The input of the linear layers at `role` in `block` (rows × in, row-major):
     /// `.attentionQuery` stands for q/k/v, `.attentionOutput` for o, `.ffnUp` for gate/up,
