@@ -58,7 +58,10 @@ public struct TableTextRenderer: Sendable {
         let top = rule(g[0], g[1], g[2])
         if let t = table.title, !t.isEmpty {
             let tw = DisplayWidth.of(t), total = DisplayWidth.of(top)
-            lines.append(String(repeating: " ", count: max(0, (total - tw) / 2)) + clean(t))
+            // The title may be wider than one cell: only flatten it, and cut it at 4 cells' width.
+            let flat = DisplayWidth.truncate(t.replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
+                .replacingOccurrences(of: "\t", with: " "), to: 4 * limit)
+            lines.append(String(repeating: " ", count: max(0, (total - tw) / 2)) + flat)
         }
         lines.append(top)
         if let headers {

@@ -112,6 +112,7 @@ public final class BuiltinRegistry {
         r.registerCollections()
         r.registerSpectra()
         r.registerPlots()
+        r.registerModels()
         return r
     }
 
