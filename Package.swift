@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
         .target(name: "Kernel", dependencies: ["PruneLang", "CZMQ"]),
-        .target(name: "REPL", dependencies: ["PruneLang", "CReadline"]),
+        // readline's C globals (hooks, line buffer) are shared mutable state by nature: Swift 5 mode here.
+        .target(name: "REPL", dependencies: ["PruneLang", "Plots", "CReadline"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // The one executable: REPL, script runner, kernel, kernelspec install, demos.
         .executableTarget(name: "prunelang", dependencies: [

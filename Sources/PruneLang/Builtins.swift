@@ -113,6 +113,7 @@ public final class BuiltinRegistry {
         r.registerSpectra()
         r.registerPlots()
         r.registerModels()
+        r.registerPruning()
         return r
     }
 
