@@ -114,6 +114,7 @@ public final class BuiltinRegistry {
         r.registerPlots()
         r.registerModels()
         r.registerPruning()
+        r.registerEmbeddings()
         return r
     }
 

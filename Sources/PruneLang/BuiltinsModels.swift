@@ -115,6 +115,43 @@ extension BuiltinRegistry {
     }
 }
 
+extension BuiltinRegistry {
+    /// Registers sentence embeddings for BERT models.
+    public func registerEmbeddings() {
+        register(Builtin(
+            name: "embed", params: [.required("model", "model"), .required("text", "string|list of strings")],
+            returns: "vector|matrix", category: "evaluation",
+            doc: "Sentence embeddings from a BERT encoder as sentence-transformers computes them for all-MiniLM-L6-v2: WordPiece tokens (truncated at the model's max_seq_length), the encoder, mean pooling over the tokens, L2 normalisation (as the model's modules.json says). One text gives a vector; a list gives a matrix with one row per text.",
+            example: "e = embed(load(\"minilm-l6\"), \"A cat sits on the mat.\")\nlen(e)") { a in
+                let m = try a.model("model")
+                guard m.model.config.architecture == .bert else {
+                    throw a.fail(argument: "model", "embed needs a BERT encoder; \(m.model.name) is a \(m.model.config.architecture.rawValue) model")
+                }
+                let e = try m.embedder()
+                if case .string(let text) = a.value("text") { return .vector(try e.embed(text).map(Double.init)) }
+                guard case .list(let items) = a.value("text") else { throw a.typeError("text", expected: "string or list of strings") }
+                let texts = try items.map { v -> String in
+                    guard case .string(let s) = v else { throw a.typeError("text", expected: "list of strings") }
+                    return s
+                }
+                return .matrix(try e.embed(texts))
+            })
+        register(Builtin(
+            name: "similarity", params: [.required("a", "vector"), .required("b", "vector")], returns: "number", category: "evaluation",
+            doc: "The cosine similarity a·b / (‖a‖‖b‖) of two vectors of the same length (1 for the same direction, 0 for orthogonal).",
+            example: "similarity([1, 0], [1, 1])") { a in
+                let x = try a.numbers("a"), y = try a.numbers("b")
+                guard x.count == y.count, !x.isEmpty else {
+                    throw a.fail("the vectors must have the same, nonzero length, got \(x.count) and \(y.count)")
+                }
+                var dot = 0.0, nx = 0.0, ny = 0.0
+                for i in x.indices { dot += x[i] * y[i]; nx += x[i] * x[i]; ny += y[i] * y[i] }
+                guard nx > 0, ny > 0 else { throw a.fail("similarity of a zero vector is undefined") }
+                return .number(dot / (nx * ny).squareRoot())
+            })
+    }
+}
+
 extension Arguments {
     /// Argument `name` as a model ("f: argument m must be a model, got T").
     func model(_ name: String) throws -> ModelObject {

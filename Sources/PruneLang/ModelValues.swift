@@ -12,6 +12,8 @@ public final class ModelObject: HostObject {
     private var forwardCache: LlamaForward?
     /// The tokenizer, built on first use.
     private var tokenizerCache: BPETokenizer?
+    /// The sentence embedder (BERT models), built on first use.
+    private var embedderCache: SentenceEmbedder?
 
     /// Wraps `model`.
     public init(_ model: Model) { self.model = model }
@@ -63,6 +65,14 @@ public final class ModelObject: HostObject {
         let f = LlamaForward(weights: try LlamaWeights(model))
         forwardCache = f
         return f
+    }
+
+    /// The sentence-transformers pipeline of a BERT model (dequantised once).
+    func embedder() throws -> SentenceEmbedder {
+        if let e = embedderCache { return e }
+        let e = try SentenceEmbedder(model: model)
+        embedderCache = e
+        return e
     }
 
     /// The tokenizer from the model's GGUF metadata.

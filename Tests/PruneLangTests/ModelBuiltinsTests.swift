@@ -51,4 +51,14 @@ struct ModelBuiltinsTests {
         let e4 = Self.run("save(load(\"minilm-l6\"), \"/tmp/x.gguf\")").errors
         #expect(e4.contains("safetensors"))
     }
+
+    @Test func sentenceEmbeddings() {
+        let i = Interpreter()
+        _ = Self.run("b = load(\"minilm-l6\");", i)
+        #expect(Self.run("len(embed(b, \"A man is eating food.\"))", i).text == "384")
+        let s = Double(Self.run("similarity(embed(b, \"A man is eating food.\"), embed(b, \"A man is eating a piece of bread.\"))", i).text) ?? 0
+        #expect(s > 0.6 && s < 0.9, "similarity \(s)")
+        #expect(Self.run("shape(embed(b, [\"one\", \"two\", \"three\"]))", i).text == "[3, 384]")
+        #expect(Self.run("embed(load(\"smollm2-135m\"), \"x\")", i).errors.contains("BERT"))
+    }
 }
