@@ -44,26 +44,10 @@ enum BPETestData {
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    /// The WikiText-2 test text exactly as the golden README builds it: every line of the raw file
-    /// keeps its newline, a blank line (only whitespace) becomes "", rows are joined by "\n\n".
+    /// The WikiText-2 test text exactly as the golden README builds it (the library's own
+    /// construction, `DataCatalog.wikitext2Test`).
     static func wikitextTestText() throws -> String {
-        let data = try #require(FileManager.default.contents(atPath: wikitextRaw.path),
-                                "\(wikitextRaw.path) not found (set PRUNELANG_SHARED)")
-        let raw = String(decoding: data, as: UTF8.self)
-        var rows: [Substring] = []
-        var start = raw.startIndex
-        while start < raw.endIndex {
-            let end = raw[start...].firstIndex(of: "\n").map { raw.index(after: $0) } ?? raw.endIndex
-            let row = raw[start..<end]
-            rows.append(row.unicodeScalars.allSatisfy(isPythonSpace) ? "" : row)
-            start = end
-        }
-        return rows.joined(separator: "\n\n")
-    }
-
-    /// Python's `str.isspace` for one scalar (what `row.strip()` removes).
-    static func isPythonSpace(_ s: Unicode.Scalar) -> Bool {
-        s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
+        try DataCatalog.wikitext2Test(wikitextRaw.path)
     }
 
     /// Lower-case hex of `bytes`.
