@@ -63,11 +63,8 @@ final class FunctionDecl {
     var slotCount = 0
     /// Local names by slot (for debugging and completion).
     var localNames: [String] = []
-    /// The compiled body, made on the first call, and the session it was compiled for.
-    var code: StmtCode?
-    var codeOwner: ObjectIdentifier?
-    /// The compiled default expressions.
-    var defaultCodes: [ExprCode?]?
+    /// The compiled body, made on the first call, with the session it was compiled for.
+    var compiled: CompiledBody?
 
     init(name: String, params: [ParamDecl], body: [Stmt], span: Span) {
         self.name = name

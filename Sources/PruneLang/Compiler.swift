@@ -6,6 +6,17 @@ typealias ExprCode = (Interpreter, Frame?) throws -> Value
 /// A statement compiled to a closure: given the session and the frame, how it finished.
 typealias StmtCode = (Interpreter, Frame?) throws -> Flow
 
+/// A function body compiled for one session (a class, so the closure is stored as it is).
+final class CompiledBody {
+    let code: StmtCode
+    let owner: ObjectIdentifier
+
+    init(code: @escaping StmtCode, owner: ObjectIdentifier) {
+        self.code = code
+        self.owner = owner
+    }
+}
+
 /// The evaluator. Each cell (and each function body, on its first call) is turned once into a
 /// tree of Swift closures, one per node, with names already resolved to slots and the common
 /// number-on-number operations inlined; running the cell calls the root closure. This avoids
@@ -17,13 +28,12 @@ extension Interpreter {
     // MARK: Entry points
 
     /// The compiled body of a user function, compiled on first use in this session.
-    func body(of decl: FunctionDecl) -> StmtCode {
+    func body(of decl: FunctionDecl) -> CompiledBody {
         let me = ObjectIdentifier(self)
-        if let code = decl.code, decl.codeOwner == me { return code }
-        let code = compileBlock(decl.body)
-        decl.code = code
-        decl.codeOwner = me
-        return code
+        if let compiled = decl.compiled, compiled.owner == me { return compiled }
+        let compiled = CompiledBody(code: compileBlock(decl.body), owner: me)
+        decl.compiled = compiled
+        return compiled
     }
 
     // MARK: Statements
@@ -31,10 +41,13 @@ extension Interpreter {
     /// A block: its statements in order; its flow is the last statement's (its value, for `if`
     /// expressions and function results), or the first break/continue/return.
     func compileBlock(_ stmts: [Stmt]) -> StmtCode {
-        let codes = stmts.map { compileStatement($0) }
-        guard var chain = codes.last else { return { _, _ in .value(nil) } }
+        // (Closures are never kept in arrays or optionals on the hot paths: those store them in a
+        // generic representation, and every call then goes through a conversion thunk.)
+        guard let lastStmt = stmts.last else { return { _, _ in .value(nil) } }
+        var chain = compileStatement(lastStmt)
         // Chain from the end: each link runs its statement, then the rest unless control left.
-        for code in codes.dropLast().reversed() {
+        for stmt in stmts.dropLast().reversed() {
+            let code = compileStatement(stmt)
             let rest = chain
             chain = { ip, f in
                 switch try code(ip, f) {
@@ -108,6 +121,19 @@ extension Interpreter {
     }
 
     private func compileIf(_ b: IfBranches) -> StmtCode {
+        if b.branches.count == 1 {
+            // `if c { } else { }`, the common shape, without iterating over branches.
+            let cond = compile(b.branches[0].condition), cspan = b.branches[0].condition.span
+            let body = compileBlock(b.branches[0].body)
+            let elseBody: StmtCode
+            if let eb = b.elseBody { elseBody = compileBlock(eb) } else { elseBody = { _, _ in .value(nil) } }
+            return { ip, f in
+                let v: Value
+                do { v = try cond(ip, f) } catch let sig as ControlSignal { return sig.flow }
+                if case .bool(let t) = v { return t ? try body(ip, f) : try elseBody(ip, f) }
+                return try ip.truthy(v, cspan) ? try body(ip, f) : try elseBody(ip, f)
+            }
+        }
         let branches = b.branches.map { (compile($0.condition), $0.condition.span, compileBlock($0.body)) }
         let elseBody = b.elseBody.map { compileBlock($0) }
         return { ip, f in
@@ -216,10 +242,10 @@ extension Interpreter {
     // MARK: Assignment
 
     private func compileAssignment(_ target: Expr, _ op: BinaryOp?, _ valueExpr: Expr, _ span: Span) -> StmtCode {
+        if op == nil, case .name(let ref) = target.kind, let append = compileAppendInPlace(ref, valueExpr, span) { return append }
         let value = compile(valueExpr)
         if case .name(let ref) = target.kind {
             if op == nil {
-                if let append = compileAppendInPlace(ref, valueExpr, span) { return append }
                 let st = storer(ref)
                 return { ip, f in
                     do { try st(ip, try value(ip, f), f) } catch let sig as ControlSignal { return sig.flow }
@@ -441,6 +467,44 @@ extension Interpreter {
 
     private func compileCall(_ calleeExpr: Expr, _ args: [CallArgument], _ span: Span) -> ExprCode {
         let callee = compile(calleeExpr), calleeSpan = calleeExpr.span
+        if args.count <= 3 && args.allSatisfy({ $0.name == nil }) {
+            // User functions called with up to three positional arguments: bind straight into the
+            // new frame (the common case in loops and recursion). Each argument is compiled once,
+            // into its own variable (an array would store the closures in a generic form).
+            let n = args.count
+            let none: ExprCode = { _, _ in .none }
+            let a0: ExprCode, a1: ExprCode, a2: ExprCode
+            if n > 0 { a0 = compile(args[0].value) } else { a0 = none }
+            if n > 1 { a1 = compile(args[1].value) } else { a1 = none }
+            if n > 2 { a2 = compile(args[2].value) } else { a2 = none }
+            let spans = args.map(\.span)
+            return { ip, f in
+                let fn = try callee(ip, f)
+                guard case .function(let fun) = fn, n <= fun.decl.params.count else {
+                    var pos: [(Value, Span)] = []
+                    if n > 0 { pos.append((try a0(ip, f), spans[0])) }
+                    if n > 1 { pos.append((try a1(ip, f), spans[1])) }
+                    if n > 2 { pos.append((try a2(ip, f), spans[2])) }
+                    return try ip.call(fn, pos, [], span: span, calleeSpan: calleeSpan)
+                }
+                let decl = fun.decl
+                let fr = Frame(slotCount: decl.slotCount, parent: fun.closure, decl: decl)
+                if n > 0 { fr.slots[0] = try a0(ip, f) }
+                if n > 1 { fr.slots[1] = try a1(ip, f) }
+                if n > 2 { fr.slots[2] = try a2(ip, f) }
+                try ip.tick(span)
+                var k = n
+                let count = decl.params.count
+                while k < count {
+                    guard let d = fun.defaults[k] else {
+                        throw LangError(.type, "\(decl.name): missing argument '\(decl.params[k].name)'", span)
+                    }
+                    fr.slots[k] = d
+                    k += 1
+                }
+                return try ip.invoke(decl, fr, span)
+            }
+        }
         let positional = args.filter { $0.name == nil }.map { (compile($0.value), $0.span) }
         let keywords = args.compactMap { a in a.name.map { ($0, compile(a.value), a.span) } }
         return { ip, f in

@@ -1,14 +1,23 @@
 /// The variables of one function call: a fixed number of slots laid out by the resolver, and the
 /// frame of the function that defined this one (for closures).
 final class Frame {
-    @exclusivity(unchecked) var slots: [Value?]
+    /// The slots, allocated once per call (a raw buffer: no array bookkeeping on each access).
+    let slots: UnsafeMutablePointer<Value?>
+    let count: Int
     let parent: Frame?
     let decl: FunctionDecl?
 
     init(slotCount: Int, parent: Frame?, decl: FunctionDecl?) {
-        slots = [Value?](repeating: nil, count: slotCount)
+        count = slotCount
+        slots = .allocate(capacity: max(1, slotCount))
+        slots.initialize(repeating: nil, count: slotCount)
         self.parent = parent
         self.decl = decl
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
     }
 
     /// The frame `depth` levels up (0 is self).

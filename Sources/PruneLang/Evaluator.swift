@@ -273,23 +273,29 @@ extension Interpreter {
                 }
                 fr.slots[k] = d
             }
-            callDepth += 1
-            defer { callDepth -= 1 }
-            if callDepth > limits.maxCallDepth {
-                throw LangError(.runtime, "too many nested calls (more than \(limits.maxCallDepth)); is there runaway recursion?", span)
-            }
-            do {
-                switch try body(of: decl)(self, fr) {
-                case .returned(let v): return v
-                case .value(let v): return v ?? .none
-                default: return .none
-                }
-            } catch var e as LangError {
-                if e.trace.count < 100_000 { e.trace.append(span) }
-                throw e
-            }
+            return try invoke(decl, fr, span)
         default:
             throw LangError(.type, "a \(callee.typeName) is not callable", calleeSpan)
+        }
+    }
+
+    /// Runs a user function's body in its prepared frame (arguments bound).
+    @inline(__always)
+    func invoke(_ decl: FunctionDecl, _ fr: Frame, _ span: Span) throws -> Value {
+        callDepth += 1
+        defer { callDepth -= 1 }
+        if callDepth > limits.maxCallDepth {
+            throw LangError(.runtime, "too many nested calls (more than \(limits.maxCallDepth)); is there runaway recursion?", span)
+        }
+        do {
+            switch try body(of: decl).code(self, fr) {
+            case .returned(let v): return v
+            case .value(let v): return v ?? .none
+            default: return .none
+            }
+        } catch var e as LangError {
+            if e.trace.count < 100_000 { e.trace.append(span) }
+            throw e
         }
     }
 

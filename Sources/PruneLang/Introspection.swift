@@ -110,6 +110,10 @@ extension Interpreter {
     /// `.`, keyword arguments (`name=`) inside a call's parentheses followed by names (variables,
     /// builtins, keywords), and file paths inside a string literal.
     public func completions(code: String, cursor: Int) -> Completions {
+        Self.onLargeStack { self.completionsOnCurrentThread(code: code, cursor: cursor) }
+    }
+
+    private func completionsOnCurrentThread(code: String, cursor: Int) -> Completions {
         let scalars = Array(code.unicodeScalars)
         let cur = max(0, min(cursor, scalars.count))
         func isIdent(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
@@ -251,6 +255,10 @@ extension Interpreter {
     /// What the kernel's inspect request shows for the name (or member chain) at `cursor`: its
     /// help as a MIME bundle, nil when there is nothing there. Runs no code.
     public func inspect(code: String, cursor: Int) -> MIMEBundle? {
+        Self.onLargeStack { self.inspectOnCurrentThread(code: code, cursor: cursor) }
+    }
+
+    private func inspectOnCurrentThread(code: String, cursor: Int) -> MIMEBundle? {
         let scalars = Array(code.unicodeScalars)
         var end = max(0, min(cursor, scalars.count))
         func isIdent(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
