@@ -97,7 +97,23 @@ public final class Builtin {
 }
 
 /// All builtins by name: the one place `help`, `?name`, completion, inspect and the docs read.
-/// Each file of builtins adds its own with `register` (see `BuiltinRegistry.standard()`).
+/// Each file of builtins adds its own with `register` (see `BuiltinRegistry.standard()`):
+///
+///     extension BuiltinRegistry {
+///         public func registerThings() {
+///             register(Builtin(
+///                 name: "scale", params: [.required("W", "matrix"), .optional("k", "number", default: .number(2))],
+///                 returns: "matrix", category: "things",
+///                 doc: "W with every element multiplied by k.", example: "scale(eye(2), k=3)") { a in
+///                     let w = try a.matrix("W")          // "scale: argument W must be a matrix, got string"
+///                     let k = try a.finiteNumber("k")
+///                     return .matrix(w.map { $0 * Float(k) })
+///                 })
+///         }
+///     }
+///
+/// then call `registerThings()` from `standard()`, add a call to the corpus, and regenerate
+/// docs/LANGUAGE.md and the golden files (`PRUNELANG_UPDATE_GOLDEN=1`).
 public final class BuiltinRegistry {
     private var table: [String: Builtin] = [:]
     private var order: [String] = []
