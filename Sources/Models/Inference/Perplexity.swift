@@ -77,9 +77,7 @@ public enum Perplexity {
             let rows = p..<min(p + chunk, window.count - 1)
             let logits = forward.logits(hidden, rows: rows)
             let targets = rows.map { window[$0 + 1] }
-            for (i, lp) in LogSoftmax.targetLogProbabilities(logits, targets: targets).enumerated() where i < rows.count {
-                score.nll -= lp
-            }
+            for lp in LogSoftmax.targetLogProbabilities(logits, targets: targets) { score.nll -= lp }
             score.count += rows.count
             p = rows.upperBound
         }

@@ -30,9 +30,5 @@ func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: In
     ])
 }
 
-/// The index of the largest value (ties to the lower index).
-func argmax(_ x: [Float]) -> Int32 {
-    var best = 0
-    for i in x.indices where x[i] > x[best] { best = i }
-    return Int32(best)
-}
+/// The greedy choice (ties to the lower id), as generation makes it.
+func argmax(_ x: [Float]) -> Int32 { Int32(Generation.greedy(x)) }
