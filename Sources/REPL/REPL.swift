@@ -15,16 +15,26 @@ public final class REPL {
 
     /// A REPL over `interpreter`.
     public init(interpreter: Interpreter = Interpreter(),
-                historyPath: String = (NSHomeDirectory() as NSString).appendingPathComponent(".prunelang_history")) {
+                historyPath: String = REPL.defaultHistoryPath) {
         self.interpreter = interpreter
         self.historyPath = historyPath
+    }
+
+    /// `~/.prunelang_history`, with `~` taken from `$HOME` as shells do (the password database's
+    /// home only when HOME is unset).
+    public static var defaultHistoryPath: String {
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".prunelang_history")
     }
 
     /// Reads, evaluates and prints until end of input; returns the exit status (0).
     public func run() -> Int32 {
         REPLState.shared = self
         ConsoleProgress.install(on: interpreter)
-        signal(SIGINT) { _ in REPLState.shared?.interpreter.interrupt() }
+        REPLState.installInterruptHandler()
+        if !FileManager.default.fileExists(atPath: historyPath) {   // append_history needs the file
+            FileManager.default.createFile(atPath: historyPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
         _ = read_history(historyPath)
         rl_attempted_completion_function = { text, start, end in REPLState.complete(text, start, end) }
         print("PruneLang — help(\"name\") or ?name for a builtin, Ctrl-D to quit.")
@@ -35,7 +45,11 @@ public final class REPL {
             guard let raw = readline(prompt) else { print(""); break }
             let line = String(cString: raw)
             free(raw)
-            if interpreter.interruptFlag.isSet { pending = ""; continue }   // Ctrl-C while typing
+            if interpreter.interruptFlag.isSet {   // Ctrl-C while typing: drop the line and any pending ones
+                pending = ""
+                print("^C")
+                continue
+            }
             pending += pending.isEmpty ? line : "\n" + line
             if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
             if case .incomplete = interpreter.isComplete(pending) { continue }
@@ -47,6 +61,7 @@ public final class REPL {
             if !result.succeeded { FileHandle.standardError.write(Data((result.renderedDiagnostics + "\n").utf8)) }
         }
         _ = write_history(historyPath)
+        _ = history_truncate_file(historyPath, 10_000)
         return 0
     }
 }
@@ -56,19 +71,75 @@ enum REPLState {
     static var shared: REPL?
     static var matches: [String] = []
 
-    /// readline's completion hook: names, members after `.`, keyword arguments.
+    /// readline's completion hook: names, members after `.`, keyword arguments, paths in strings.
+    /// readline replaces the word from `start` (its own word breaks, a byte offset); the
+    /// interpreter's candidates replace from their own start (a scalar offset), so each candidate
+    /// is re-based onto readline's word.
     static func complete(_ text: UnsafePointer<CChar>?, _ start: Int32, _ end: Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
-        guard let repl = shared else { return nil }
-        let line = String(cString: rl_line_buffer)
-        let cursor = line.utf8.count >= Int(end) ? Int(end) : line.utf8.count
-        let c = repl.interpreter.completions(code: line, cursor: cursor)
-        matches = c.matches
         rl_attempted_completion_over = 1
+        rl_completion_append_character = 0
+        guard let repl = shared else { return nil }
+        let bytes: [UInt8] = Array(String(cString: rl_line_buffer).utf8)
+        let endByte: Int = min(Int(end), bytes.count)
+        let startByte: Int = min(Int(start), endByte)
+        let beforeCursor: String = String(decoding: bytes[..<endByte], as: UTF8.self)
+        let cursor: Int = beforeCursor.unicodeScalars.count
+        let c = repl.interpreter.completions(code: beforeCursor, cursor: cursor)
+        let word: [Unicode.Scalar] = Array(String(decoding: bytes[startByte..<endByte], as: UTF8.self).unicodeScalars)
+        let replaced: Int = cursor - c.start
+        matches = c.matches.compactMap { (m: String) -> String? in rebase(m, readlineWord: word, replacing: replaced) }
         guard !matches.isEmpty else { return nil }
         return rl_completion_matches(text) { _, state in
             let i = Int(state)
             guard i < REPLState.matches.count else { return nil }
             return strdup(REPLState.matches[i])
+        }
+    }
+
+    /// `match`, which replaces the last `count` scalars before the cursor, re-based to replace
+    /// `readlineWord` instead (nil when it cannot be).
+    static func rebase(_ match: String, readlineWord: [Unicode.Scalar], replacing count: Int) -> String? {
+        var out = String.UnicodeScalarView()
+        if count <= readlineWord.count {   // readline's word is longer: keep its head
+            out.append(contentsOf: readlineWord[0..<(readlineWord.count - count)])
+            out.append(contentsOf: match.unicodeScalars)
+            return String(out)
+        }
+        let extra: Int = count - readlineWord.count   // ours reaches further back: drop that much
+        let scalars: [Unicode.Scalar] = Array(match.unicodeScalars)
+        guard scalars.count >= extra else { return nil }
+        out.append(contentsOf: scalars[extra...])
+        return String(out)
+    }
+
+    /// Ctrl-C sets the interpreter's interrupt flag: a running cell stops at its next step; at the
+    /// prompt, `readByte` sees the interrupted read and discards the line being typed. readline's
+    /// own signal handling is off and the handler is installed without SA_RESTART, so a read
+    /// blocked at the prompt returns EINTR instead of resuming silently.
+    static func installInterruptHandler() {
+        rl_catch_signals = 0
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in REPLState.shared?.interpreter.interruptFlag.set() }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGINT, &action, nil)
+        rl_getc_function = { stream in REPLState.readByte(stream) }
+    }
+
+    /// readline's input function: one byte from `stream`; when Ctrl-C interrupts the read, the
+    /// line is emptied and accepted (the REPL then drops it and any pending continuation lines).
+    static func readByte(_ stream: UnsafeMutablePointer<FILE>?) -> Int32 {
+        let fd: Int32 = stream.map { fileno($0) } ?? 0
+        var byte: UInt8 = 0
+        while true {
+            let n = read(fd, &byte, 1)
+            if n == 1 { return Int32(byte) }
+            if n == 0 { return EOF }
+            guard errno == EINTR else { return EOF }
+            if shared?.interpreter.interruptFlag.isSet == true {
+                rl_replace_line("", 0)
+                return 10   // newline: accept the now-empty line
+            }
         }
     }
 }
