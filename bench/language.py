@@ -34,6 +34,9 @@ def main():
     ap.add_argument("--python", default="python3", help="the CPython to compare with")
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
+    # The interpreter itself, not a launcher in front of it (pyenv's `python3` is a shell script).
+    args.python = subprocess.run([args.python, "-c", "import sys; print(sys.executable)"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
     version = subprocess.run([args.python, "--version"], capture_output=True, text=True).stdout.strip()
 
     ours_start = median_time([args.binary, "-e", "1+1"], args.repeats, "2")
