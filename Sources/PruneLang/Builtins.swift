@@ -131,6 +131,7 @@ public final class BuiltinRegistry {
         r.registerModels()
         r.registerPruning()
         r.registerEmbeddings()
+        r.registerEvaluation()
         return r
     }
 
