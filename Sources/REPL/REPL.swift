@@ -24,6 +24,7 @@ public final class REPL {
     public func run() -> Int32 {
         REPLState.shared = self
         ConsoleProgress.install(on: interpreter)
+        interpreter.inputHandler = readStandardInputLine
         signal(SIGINT) { _ in REPLState.shared?.interpreter.interrupt() }
         _ = read_history(historyPath)
         rl_attempted_completion_function = { text, start, end in REPLState.complete(text, start, end) }

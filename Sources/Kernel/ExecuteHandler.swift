@@ -1,0 +1,110 @@
+import Foundation
+import PruneLang
+
+extension KernelServer {
+    /// Runs an execute_request: execute_input, the cell's streams and displays as they happen,
+    /// execute_result or error, then the reply (all on IOPub before the caller's idle status).
+    func handleExecute(_ msg: WireMessage) {
+        let code = msg.content["code"] as? String ?? ""
+        let silent = msg.content["silent"] as? Bool ?? false
+        let storeHistory = !silent && (msg.content["store_history"] as? Bool ?? true)
+        let allowStdin = msg.content["allow_stdin"] as? Bool ?? false
+        let stopOnError = msg.content["stop_on_error"] as? Bool ?? true
+        if storeHistory { executionCount += 1 }
+        let count = max(executionCount, 1)
+        if !silent { iopub.publish("execute_input", ["code": code, "execution_count": count], parent: msg) }
+
+        let progress = ProgressDisplay(iopub: iopub, parent: msg)
+        interpreter.output = { [iopub] text in iopub.publish("stream", ["name": "stdout", "text": text], parent: msg) }
+        interpreter.errorOutput = { [iopub] text in iopub.publish("stream", ["name": "stderr", "text": text], parent: msg) }
+        interpreter.displayHandler = { [iopub] bundle in
+            iopub.publish("display_data", ["data": bundle.data, "metadata": JSONObject(), "transient": JSONObject()], parent: msg)
+        }
+        interpreter.clearOutputHandler = { [iopub] wait in iopub.publish("clear_output", ["wait": wait], parent: msg) }
+        interpreter.progressHandler = { event in progress.update(event) }
+        interpreter.inputHandler = { [self] prompt in
+            guard allowStdin else {
+                interpreter.errorOutput("input: this front end does not accept input (allow_stdin is false)\n")
+                return nil
+            }
+            return requestInput(prompt: prompt, parent: msg)
+        }
+
+        let result = interpreter.run(cell: code, name: "<cell \(count)>")
+        progress.finish()
+
+        if result.succeeded {
+            if !silent, let shown = result.display {
+                iopub.publish("execute_result", ["data": shown.data, "metadata": JSONObject(), "execution_count": count], parent: msg)
+            }
+            if storeHistory { history.append(line: count, input: code, output: result.display?.text) }
+            reply(shell, "execute_reply", ["status": "ok", "execution_count": count, "payload": [Any](),
+                                           "user_expressions": JSONObject()], to: msg)
+            return
+        }
+        if storeHistory { history.append(line: count, input: code, output: nil) }
+        let error = Self.errorContent(result)
+        iopub.publish("error", error, parent: msg)
+        var content = error
+        content["status"] = "error"
+        content["execution_count"] = count
+        reply(shell, "execute_reply", content, to: msg)
+        if stopOnError { abortQueuedExecutions() }
+    }
+
+    /// ename, evalue and traceback for a failed cell ("Interrupted" when it was interrupted).
+    static func errorContent(_ result: CellResult) -> JSONObject {
+        let first = result.diagnostics.first
+        let ename: String
+        switch first?.kind {
+        case .interrupted?: ename = "Interrupted"
+        case .syntax?: ename = "SyntaxError"
+        case .name?: ename = "NameError"
+        case .type?: ename = "TypeError"
+        case .value?: ename = "ValueError"
+        default: ename = "RuntimeError"
+        }
+        let traceback = result.diagnostics.flatMap { $0.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        return ["ename": ename, "evalue": first?.message ?? "error", "traceback": traceback]
+    }
+
+    /// After an error with stop_on_error: answers execute requests already queued with
+    /// status "aborted" (as ipykernel does), and handles anything else normally.
+    func abortQueuedExecutions() {
+        var dropped = false
+        while let frames = shell.receive(timeoutMs: 0, dropped: &dropped) {
+            guard let next = parse(frames, channel: "shell") else { continue }
+            if next.type == "execute_request" {
+                iopub.status("busy", parent: next)
+                reply(shell, "execute_reply", ["status": "aborted", "execution_count": executionCount], to: next)
+                iopub.status("idle", parent: next)
+            } else {
+                handleShell(next)
+            }
+        }
+    }
+
+    /// Sends an input_request on the stdin channel to the client that sent `parent` and waits for
+    /// its input_reply (nil when the cell is interrupted or the kernel stops meanwhile).
+    func requestInput(prompt: String, parent: WireMessage) -> String? {
+        let request = WireMessage(type: "input_request", content: ["prompt": prompt, "password": false], parent: parent, session: session)
+        do { try stdin.send(request.frames(signer: signer)) } catch {
+            KernelLog.write("stdin: \(error)")
+            return nil
+        }
+        var dropped = false
+        while !stop.isSet, !interpreter.interruptFlag.isSet {
+            guard let frames = stdin.receive(timeoutMs: 100, dropped: &dropped),
+                  let msg = parse(frames, channel: "stdin") else { continue }
+            if msg.type == "input_reply" { return msg.content["value"] as? String ?? "" }
+        }
+        return nil
+    }
+
+    /// Tells the client that comms of an unknown target are not supported: comm_close on IOPub.
+    func rejectComm(_ msg: WireMessage) {
+        let id = msg.content["comm_id"] as? String ?? ""
+        KernelLog.write("comm_open: no target \(msg.content["target_name"] as? String ?? "?"); closing \(id)")
+        iopub.publish("comm_close", ["comm_id": id, "data": JSONObject()], parent: msg)
+    }
+}
