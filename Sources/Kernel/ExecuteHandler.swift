@@ -43,13 +43,14 @@ extension KernelServer {
             return
         }
         if storeHistory { history.append(line: count, input: code, output: nil) }
+        let failedAt = Date()
         let error = Self.errorContent(result)
         iopub.publish("error", error, parent: msg)
         var content = error
         content["status"] = "error"
         content["execution_count"] = count
         reply(shell, "execute_reply", content, to: msg)
-        if stopOnError { abortQueuedExecutions() }
+        if stopOnError { abortQueuedExecutions(sentBefore: failedAt) }
     }
 
     /// ename, evalue and traceback for a failed cell ("Interrupted" when it was interrupted).
@@ -68,20 +69,49 @@ extension KernelServer {
         return ["ename": ename, "evalue": first?.message ?? "error", "traceback": traceback]
     }
 
-    /// After an error with stop_on_error: answers execute requests already queued with
-    /// status "aborted" (as ipykernel does), and handles anything else normally.
-    func abortQueuedExecutions() {
+    /// After an error with stop_on_error: answers the execute requests the client sent before the
+    /// error (queued, or still arriving within 50 ms) with status "aborted", as ipykernel does;
+    /// a request sent after the error, or any other message, is handled normally.
+    func abortQueuedExecutions(sentBefore failedAt: Date) {
         var dropped = false
-        while let frames = shell.receive(timeoutMs: 0, dropped: &dropped) {
+        while let frames = shell.receive(timeoutMs: 50, dropped: &dropped) {
             guard let next = parse(frames, channel: "shell") else { continue }
-            if next.type == "execute_request" {
+            let sent = (next.header["date"] as? String).flatMap(Self.parseDate)
+            if next.type == "execute_request", let sent, sent < failedAt {
                 iopub.status("busy", parent: next)
                 reply(shell, "execute_reply", ["status": "aborted", "execution_count": executionCount], to: next)
                 iopub.status("idle", parent: next)
             } else {
                 handleShell(next)
+                return
             }
         }
+    }
+
+    /// A header date ("2026-11-23T07:05:16.566151Z" or with "+01:00") as a Date; nil otherwise.
+    static func parseDate(_ s: String) -> Date? {
+        let u = Array(s.utf8)
+        guard u.count >= 19 else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int? { Int(String(decoding: u[a..<b], as: UTF8.self)) }
+        guard let y = num(0, 4), let mo = num(5, 7), let d = num(8, 10), let h = num(11, 13), let mi = num(14, 16),
+              let se = num(17, 19) else { return nil }
+        var i = 19
+        var frac = 0.0
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            var scale = 0.1
+            i += 1
+            while i < u.count, (48...57).contains(u[i]) { frac += Double(u[i] - 48) * scale; scale /= 10; i += 1 }
+        }
+        var offset = 0
+        if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-"), u.count >= i + 6,
+           let oh = num(i + 1, i + 3), let om = num(i + 4, i + 6) {
+            offset = (oh * 3600 + om * 60) * (u[i] == UInt8(ascii: "-") ? -1 : 1)
+        }
+        var t = tm()
+        t.tm_year = Int32(y - 1900); t.tm_mon = Int32(mo - 1); t.tm_mday = Int32(d)
+        t.tm_hour = Int32(h); t.tm_min = Int32(mi); t.tm_sec = Int32(se)
+        let seconds = timegm(&t)
+        return Date(timeIntervalSince1970: Double(seconds - offset) + frac)
     }
 
     /// Sends an input_request on the stdin channel to the client that sent `parent` and waits for

@@ -43,7 +43,7 @@ def kernel():
 
 
 def execute(kc, code, **kw):
-    """Runs code; returns (reply content, iopub messages of this request up to idle)."""
+    """Runs code; returns (reply content, iopub messages of this request up to idle, statuses left out)."""
     msg_id = kc.execute(code, **kw)
     reply = kc.get_shell_msg(timeout=TIMEOUT)
     while reply["parent_header"].get("msg_id") != msg_id:
@@ -51,10 +51,13 @@ def execute(kc, code, **kw):
     outputs = []
     while True:
         m = kc.get_iopub_msg(timeout=TIMEOUT)
-        if m["parent_header"].get("msg_id") != msg_id:
+        # jupyter_client's manager and client sessions may number messages alike: match the type too.
+        if m["parent_header"].get("msg_id") != msg_id or m["parent_header"].get("msg_type") != "execute_request":
             continue
-        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            break
+        if m["msg_type"] == "status":
+            if m["content"]["execution_state"] == "idle":
+                break
+            continue
         outputs.append(m)
     return reply["content"], outputs
 
