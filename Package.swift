@@ -59,5 +59,6 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
         .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     ]
 )
