@@ -59,6 +59,9 @@ public final class KernelServer: @unchecked Sendable {
     /// Where history is kept unless told otherwise (see `HistoryStore.defaultPath`).
     public static func defaultHistoryPath() -> String { HistoryStore.defaultPath() }
 
+    /// Stops the running cell (as an interrupt_request does); safe from a signal handler.
+    public func interruptRunningCell() { interpreter.interruptFlag.set() }
+
     /// Serves until a shutdown request; returns the exit status (0).
     public func run() -> Int32 {
         heartbeat.start()

@@ -18,7 +18,7 @@ extension BuiltinRegistry {
             example: "fn ask_ratio() { number(input(\"ratio? \")) }") { a in
                 let prompt = try a.string("prompt")
                 guard let handler = a.interpreter.inputHandler else {
-                    throw a.fail("input: this session has no input to read from")
+                    throw a.fail("this session has no input to read from")
                 }
                 guard let line = handler(prompt) else { return .none }
                 return .string(line)

@@ -15,6 +15,10 @@ struct KernelCommand: ParsableCommand {
         do {
             let info = try ConnectionInfo(contentsOf: connectionFile)
             let server = try KernelServer(connection: info)
+            // Interrupts come as messages (interrupt_mode "message"); a Ctrl-C in the terminal that
+            // started Jupyter reaches the kernel too, and must interrupt the cell, not end the kernel.
+            KernelSignal.server = server
+            signal(SIGINT) { _ in KernelSignal.server?.interruptRunningCell() }
             throw ExitCode(server.run())
         } catch let e as KernelError {
             FileHandle.standardError.write(Data("prunelang kernel: \(e)\n".utf8))
@@ -24,6 +28,11 @@ struct KernelCommand: ParsableCommand {
             throw ExitCode(2)
         }
     }
+}
+
+/// The kernel a SIGINT handler interrupts.
+enum KernelSignal {
+    nonisolated(unsafe) static var server: KernelServer?
 }
 
 /// `prunelang install-kernel [--user | --sys-prefix | --prefix P]`: writes the kernelspec.
