@@ -38,8 +38,9 @@ extension KernelServer {
                 iopub.publish("execute_result", ["data": shown.data, "metadata": JSONObject(), "execution_count": count], parent: msg)
             }
             if storeHistory { history.append(line: count, input: code, output: result.display?.text) }
+            let expressions = userExpressions(msg.content["user_expressions"] as? [String: Any] ?? [:])
             reply(shell, "execute_reply", ["status": "ok", "execution_count": count, "payload": [Any](),
-                                           "user_expressions": JSONObject()], to: msg)
+                                           "user_expressions": expressions], to: msg)
             return
         }
         if storeHistory { history.append(line: count, input: code, output: nil) }
@@ -51,6 +52,24 @@ extension KernelServer {
         content["execution_count"] = count
         reply(shell, "execute_reply", content, to: msg)
         if stopOnError { abortQueuedExecutions(sentBefore: failedAt) }
+    }
+
+    /// Evaluates the request's user_expressions after a successful cell: each name maps to the
+    /// value's MIME bundle, or to the error it raised.
+    func userExpressions(_ requested: [String: Any]) -> JSONObject {
+        var out = JSONObject()
+        for (name, code) in requested {
+            guard let code = code as? String else { continue }
+            let r = interpreter.run(cell: code, name: "<user expression \(name)>")
+            if r.succeeded {
+                out[name] = ["status": "ok", "data": r.display?.data ?? ["text/plain": "none"], "metadata": JSONObject()]
+            } else {
+                var e = Self.errorContent(r)
+                e["status"] = "error"
+                out[name] = e
+            }
+        }
+        return out
     }
 
     /// ename, evalue and traceback for a failed cell ("Interrupted" when it was interrupted).

@@ -255,6 +255,14 @@ def test_input_request_round_trip(kernel):
     assert result_text(outputs) == ['"Ada"']
 
 
+def test_user_expressions_are_evaluated_after_the_cell(kernel):
+    _, kc = kernel
+    reply, _ = execute(kc, "w = 3", user_expressions={"sq": "w * w", "bad": "nothing_here"})
+    ue = reply["user_expressions"]
+    assert ue["sq"]["status"] == "ok" and ue["sq"]["data"]["text/plain"] == "9"
+    assert ue["bad"]["status"] == "error" and ue["bad"]["ename"] == "NameError"
+
+
 def test_stop_on_error_aborts_queued_cells(kernel):
     _, kc = kernel
     first = kc.execute("nope()")
