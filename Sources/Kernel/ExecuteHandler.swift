@@ -30,6 +30,13 @@ extension KernelServer {
             return requestInput(prompt: prompt, parent: msg)
         }
 
+        if !silent, let page = helpPage(code) {
+            // `?name` / `name?`: the help opens in the front end's pager, as IPython does.
+            if storeHistory { history.append(line: count, input: code, output: nil) }
+            reply(shell, "execute_reply", ["status": "ok", "execution_count": count, "user_expressions": JSONObject(),
+                                           "payload": [["source": "page", "data": page.data, "start": 0] as JSONObject]], to: msg)
+            return
+        }
         let result = interpreter.run(cell: code, name: "<cell \(count)>")
         progress.finish()
 
@@ -52,6 +59,15 @@ extension KernelServer {
         content["execution_count"] = count
         reply(shell, "execute_reply", content, to: msg)
         if stopOnError { abortQueuedExecutions(sentBefore: failedAt) }
+    }
+
+    /// The help bundle for a cell that is only `?name` or `name?` (a name or member chain), nil otherwise.
+    func helpPage(_ code: String) -> MIMEBundle? {
+        var t = code.trimmingCharacters(in: .whitespacesAndNewlines)
+        if t.hasPrefix("?") { t.removeFirst() } else if t.hasSuffix("?") { t.removeLast() } else { return nil }
+        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ $0 == "_" || $0 == "." || $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+        else { return nil }
+        return interpreter.inspect(code: t, cursor: t.unicodeScalars.count)
     }
 
     /// Evaluates the request's user_expressions after a successful cell: each name maps to the

@@ -1,6 +1,6 @@
 """The PruneLang kernel against jupyter_kernel_test's conformance suite (every sample set):
 stdout and stderr streams, execute_result, display_data with an SVG figure, completion,
-is_complete, errors, inspect, history (tail, range, search) and clear_output. The kernelspec is
+is_complete, errors, inspect, history (tail, range, search), clear_output and the pager (`?name`). The kernelspec is
 the one conftest.py installs into a temporary prefix."""
 import jupyter_kernel_test
 
@@ -33,3 +33,4 @@ class PruneLangKernelTests(jupyter_kernel_test.KernelTests):
     supported_history_operations = ("tail", "range", "search")
     code_inspect_sample = "svdvals"
     code_clear_output = 'print("before"); clear_output()'
+    code_page_something = "?svdvals"
