@@ -22,9 +22,11 @@ public final class KernelServer: @unchecked Sendable {
     let heartbeat: Heartbeat
     let stop = KernelStopFlag()
     let history: HistoryStore
-    /// The number of the next stored execution (starts at 1).
+    /// The number of the last stored execution (0 before the first).
     var executionCount = 0
-    /// Set when shutdown was asked for; the exit status then is 0.
+    /// The process that started the kernel: when it is gone, nobody can reach the kernel any more.
+    private let parentPID = getppid()
+    /// Signalled when the shell thread has left its loop (shutdown waits for it, briefly).
     private let shellStopped = DispatchSemaphore(value: 0)
 
     /// Binds every channel of `connection` (only its address), with CURVE when keys are present.
@@ -127,6 +129,10 @@ public final class KernelServer: @unchecked Sendable {
         let thread = Thread { [self] in
             var dropped = false
             while !stop.isSet {
+                if getppid() != parentPID {
+                    KernelLog.write("the process that started the kernel is gone; exiting")
+                    exit(0)
+                }
                 guard let frames = control.receive(timeoutMs: 100, dropped: &dropped),
                       let msg = parse(frames, channel: "control") else { continue }
                 iopub.status("busy", parent: msg)

@@ -1,10 +1,12 @@
 """The PruneLang kernel through jupyter_client and raw ZeroMQ: signatures are checked (a wrongly
 signed or unsigned message is never executed), malformed frames leave it serving, an interrupt
 stops a loop and keeps the variables, shutdown is quick, restart works and history survives it,
-CurveZMQ keys lock out clients without them, ipc transport, input_request, comms, progress bars."""
+CurveZMQ keys lock out clients without them, ipc transport, input_request, comms, progress bars,
+user_expressions, and an orphaned kernel exits."""
 import hashlib
 import hmac
 import json
+import pathlib
 import random
 import time
 import uuid
@@ -312,3 +314,34 @@ def test_progress_bar_updates_in_place(kernel):
     updates = [m for m in outputs if m["msg_type"] == "update_display_data"]
     assert updates and all(u["content"]["transient"]["display_id"] == display_id for u in updates)
     assert "3/3" in updates[-1]["content"]["data"]["text/plain"]
+
+
+def test_kernel_exits_when_the_process_that_started_it_is_gone(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    ports = []
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    cf = tmp_path / "c.json"
+    cf.write_text(json.dumps({"transport": "tcp", "ip": "127.0.0.1", "shell_port": ports[0], "control_port": ports[1],
+                              "stdin_port": ports[2], "iopub_port": ports[3], "hb_port": ports[4], "key": "k",
+                              "signature_scheme": "hmac-sha256"}))
+    starter = ("import subprocess, sys, time; "
+               f"p = subprocess.Popen([{str(BIN)!r}, 'kernel', '-f', {str(cf)!r}]); print(p.pid, flush=True); time.sleep(0.5)")
+    mid = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    pid = int(mid.stdout.readline())
+    mid.wait()
+    deadline = time.monotonic() + 5
+    def running():
+        try:
+            state = pathlib.Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return False
+        return "\nState:\tZ" not in state
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(), "an orphaned kernel exits by itself"
