@@ -16,6 +16,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // HMAC-SHA256 for the Jupyter wire protocol's signatures (Kernel only).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System-library shims.
@@ -32,7 +34,11 @@ let package = Package(
         .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
-        .target(name: "Kernel", dependencies: ["PruneLang", "CZMQ"]),
+        // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
+        // keeps the C pointers and the interpreter handed between them free of Sendable ceremony.
+        .target(name: "Kernel", dependencies: [
+            "PruneLang", "CZMQ", .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // readline's C globals (hooks, line buffer) are shared mutable state by nature: Swift 5 mode here.
         .target(name: "REPL", dependencies: ["PruneLang", "Plots", "CReadline"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
@@ -52,6 +58,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
-        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"]),
+        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"], exclude: ["corpus"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     ]
 )

@@ -125,6 +125,7 @@ public final class BuiltinRegistry {
     public static func standard() -> BuiltinRegistry {
         let r = BuiltinRegistry()
         r.registerBasics()
+        r.registerInputOutput()
         r.registerCollections()
         r.registerSpectra()
         r.registerPlots()

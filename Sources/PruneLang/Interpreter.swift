@@ -86,6 +86,14 @@ public final class Interpreter: @unchecked Sendable {
     public var displayHandler: ((MIMEBundle) -> Void)?
     /// Receives progress from long builtins (policy training, perplexity); nil ignores it.
     public var progressHandler: ((ProgressEvent) -> Void)?
+    /// Receives everything `eprint` writes (each call ends with a newline). Default: stderr.
+    public var errorOutput: (String) -> Void = { s in FileHandle.standardError.write(Data(s.utf8)) }
+    /// Answers `input(prompt)`: the line the user typed (without its newline), nil at end of
+    /// input. nil (the default) means the session has no input, and `input` fails saying so.
+    public var inputHandler: ((String) -> String?)?
+    /// Receives `clear_output(wait)`: a notebook clears the cell's output (with `wait`, when the
+    /// next output arrives); nil (a terminal) ignores it.
+    public var clearOutputHandler: ((Bool) -> Void)?
     /// The limits on recursion, allocation and steps.
     @exclusivity(unchecked) public var limits = Limits()
     /// The flag `interrupt()` sets; a signal handler may keep a reference and call `set()`.

@@ -31,6 +31,7 @@ public final class REPL {
     public func run() -> Int32 {
         REPLState.shared = self
         ConsoleProgress.install(on: interpreter)
+        interpreter.inputHandler = readStandardInputLine
         REPLState.installInterruptHandler()
         if !FileManager.default.fileExists(atPath: historyPath) {   // append_history needs the file
             FileManager.default.createFile(atPath: historyPath, contents: nil, attributes: [.posixPermissions: 0o600])
