@@ -29,7 +29,7 @@ let package = Package(
         // The library layers.
         .target(name: "Numerics", dependencies: ["CBLAS"]),
         .target(name: "Models", dependencies: ["Numerics"]),
-        .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
+        .target(name: "Pruning", dependencies: ["Models", "Numerics", "CBLAS"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
         .target(name: "Kernel", dependencies: ["PruneLang", "CZMQ"]),
@@ -43,7 +43,7 @@ let package = Package(
         ]),
 
         // Benchmarks: the Swift half of `bench/run` (the other half is the reference tool, in Python).
-        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models"],
+        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models", "Pruning"],
                           path: "bench/Sources/prunelang-bench"),
 
         // Paths and reference helpers shared by the test targets (repo root, models, venv Python).
