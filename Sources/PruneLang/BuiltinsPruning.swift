@@ -105,7 +105,7 @@ extension BuiltinRegistry {
                 let deterministic = try a.bool("deterministic")
                 let label = ratios.allSatisfy({ $0 == ratios[0] }) ? "\(Int((ratios[0] * 100).rounded()))" : "mixed"
                 if case .object(let o) = a.value("method"), let p = o as? PolicyObject {
-                    if let extra = a.extraKeywords.first { throw a.fail(argument: extra.name, "prune with a policy takes no keyword \(extra.name)") }
+                    if let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "prune with a policy takes no keyword \(extra.name)") }
                     var out: Model
                     do { out = try p.policy.apply(to: m.model, ratios: ratios, seed: seed, deterministic: deterministic) }
                     catch let e as PruningError { throw a.fail(argument: "method", e.message) }
@@ -143,33 +143,33 @@ extension BuiltinRegistry {
     /// Sets one training option from a keyword (episodes, reward, gamma, lr, variant, train_ratio).
     static func setOption(_ o: inout PolicyTrainingOptions, _ name: String, _ value: Value, _ a: Arguments) throws {
         func number() throws -> Double {
-            guard case .number(let x) = value, x.isFinite else { throw a.fail(argument: name, "\(name) must be a number, got \(value.typeName)") }
+            guard case .number(let x) = value, x.isFinite else { throw a.failKeyword(name, "\(name) must be a number, got \(value.typeName)") }
             return x
         }
         func string() throws -> String {
-            guard case .string(let s) = value else { throw a.fail(argument: name, "\(name) must be a string, got \(value.typeName)") }
+            guard case .string(let s) = value else { throw a.failKeyword(name, "\(name) must be a string, got \(value.typeName)") }
             return s
         }
         switch name {
         case "episodes":
             let e = try number()
-            guard let n = exactInt(e), n >= 1, n <= 100_000 else { throw a.fail(argument: name, "episodes must be an integer in 1...100000, got \(formatNumber(e))") }
+            guard let n = exactInt(e), n >= 1, n <= 100_000 else { throw a.failKeyword(name, "episodes must be an integer in 1...100000, got \(formatNumber(e))") }
             o.episodes = n
         case "gamma": o.gamma = try number()
         case "lr": o.learningRate = try number()
         case "train_ratio": o.ratio = try number()
         case "reward":
             let s = try string()
-            guard let d = SpectralDistance(rawValue: s) else { throw a.fail(argument: name, "reward must be \"ks\" or \"ad\", got \"\(s)\"") }
+            guard let d = SpectralDistance(rawValue: s) else { throw a.failKeyword(name, "reward must be \"ks\" or \"ad\", got \"\(s)\"") }
             o.distance = d
         case "variant":
             let s = try string()
-            guard let v = PolicyTrainingOptions.Variant(rawValue: s) else { throw a.fail(argument: name, "variant must be \"paper\" or \"authors\", got \"\(s)\"") }
+            guard let v = PolicyTrainingOptions.Variant(rawValue: s) else { throw a.failKeyword(name, "variant must be \"paper\" or \"authors\", got \"\(s)\"") }
             o.variant = v
         default:
-            throw a.fail(argument: name, "prunenet takes the keywords episodes, reward, gamma, lr, variant, train_ratio; got \(name)")
+            throw a.failKeyword(name, "prunenet takes the keywords episodes, reward, gamma, lr, variant, train_ratio; got \(name)")
         }
-        do { try o.validate() } catch let e as PruningError { throw a.fail(argument: name, e.message) }
+        do { try o.validate() } catch let e as PruningError { throw a.failKeyword(name, e.message) }
     }
 
     /// Trains a policy, reporting each episode through the session's progress hook; an
@@ -329,5 +329,12 @@ extension BuiltinRegistry {
             return try d.distance(try singularValues(m.matrix(role, block: b)).map(Double.init),
                                   try singularValues(p.matrix(role, block: b)).map(Double.init))
         }
+    }
+}
+
+extension Arguments {
+    /// A user error about the extra keyword argument `name`, pointing at it (at the call when absent).
+    func failKeyword(_ name: String, _ message: String) -> Error {
+        LangError(.value, "\(builtin.name): \(message)", extraKeywords.first { $0.name == name }?.span ?? callSpan)
     }
 }

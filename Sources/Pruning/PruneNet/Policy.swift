@@ -136,6 +136,13 @@ public struct PrunePolicy: Sendable {
 
     /// Reads a policy written by `save`; a clear error for any other file.
     public static func load(from path: String) throws -> PrunePolicy {
+        if let h = FileHandle(forReadingAtPath: path) {
+            let magic = h.readData(ofLength: 4)
+            try? h.close()
+            if magic == Data("GGUF".utf8) {
+                throw PruningError("\(path) is a GGUF model, not a PruneNet policy (a policy is the .safetensors file save(p, path) writes)")
+            }
+        }
         let file = try SafetensorsFile(path: path)
         guard let json = file.metadata[metadataKey] else {
             throw PruningError("\(path) is not a PruneNet policy (its safetensors header has no \"\(metadataKey)\" metadata)")
