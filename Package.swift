@@ -31,7 +31,7 @@ let package = Package(
         // The library layers.
         .target(name: "Numerics", dependencies: ["CBLAS"]),
         .target(name: "Models", dependencies: ["Numerics"]),
-        .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
+        .target(name: "Pruning", dependencies: ["Models", "Numerics", "CBLAS"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
@@ -49,7 +49,7 @@ let package = Package(
         ]),
 
         // Benchmarks: the Swift half of `bench/run` (the other half is the reference tool, in Python).
-        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models"],
+        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models", "Pruning"],
                           path: "bench/Sources/prunelang-bench"),
 
         // Paths and reference helpers shared by the test targets (repo root, models, venv Python).

@@ -42,11 +42,19 @@ extension BuiltinRegistry {
                 return .number(Double(m.count))
             })
         register(Builtin(
-            name: "save", params: [.required("model", "model"), .required("path", "string"),
+            name: "save", params: [.required("model", "model|policy"), .required("path", "string"),
                                    .optional("type", "string", default: .string("auto"), "auto, f32, f16, bf16, q8_0 or q4_0")],
             returns: "record {path, tensors, passed_through, bytes, notes}", category: "models",
-            doc: "Writes a model where other tools load it, by extension: `.gguf` for llama.cpp (the source's metadata and tokenizer kept, untouched tensors copied byte for byte, changed matrices as Q8_0 unless `type` says otherwise; per-layer FFN widths are written as llama.cpp's `deci` architecture), `.safetensors` (with config.json beside it), or a path without extension for a Hugging Face folder (model.safetensors, config.json, tokenizer files). The file appears atomically.",
+            doc: "Writes a model where other tools load it, by extension: `.gguf` for llama.cpp (the source's metadata and tokenizer kept, untouched tensors copied byte for byte, changed matrices as Q8_0 unless `type` says otherwise; per-layer FFN widths are written as llama.cpp's `deci` architecture), `.safetensors` (with config.json beside it), or a path without extension for a Hugging Face folder (model.safetensors, config.json, tokenizer files). A PruneNet policy saves as a safetensors file (W_inter, W_proj, JSON metadata) that `load_policy` reads. The file appears atomically.",
             example: "save(load(\"minilm-l6\"), \"/tmp/minilm-copy\")") { a in
+                if case .object(let o) = a.value("model"), let p = o as? PolicyObject {
+                    let path = (try a.string("path") as NSString).expandingTildeInPath
+                    do { try p.policy.save(to: path) }
+                    catch let e as SafetensorsError { throw a.fail(argument: "path", "\(e)") }
+                    let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    return .record(Record([("path", .string(path)), ("tensors", .number(2)), ("passed_through", .number(0)),
+                                           ("bytes", .number(Double(bytes ?? 0))), ("notes", .list([]))]))
+                }
                 let model = try a.model("model")
                 let path = try a.string("path")
                 guard let type = WeightType(rawValue: try a.string("type")) else {
@@ -160,30 +168,3 @@ extension Arguments {
     }
 }
 
-extension BuiltinRegistry {
-    /// Registers the pruning builtins available so far (structured row baselines).
-    public func registerPruning() {
-        register(Builtin(
-            name: "prune", params: [.required("model", "model"), .required("method", "string", "random-rows or magnitude-rows"),
-                                    .optional("ratio", "number", default: .number(0.2), "fraction of FFN neurons removed per block, in [0, 1)"),
-                                    .optional("seed", "number", default: .number(0), "seed for random choices")],
-            returns: "model", category: "pruning",
-            doc: "Structured FFN pruning: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. Methods: \"random-rows\" (uniformly at random, the paper's Table 16 baseline) and \"magnitude-rows\" (keep the rows of largest L2 norm in the state matrix: gate for llama, up for BERT). The calibration-based and policy methods (wanda, sparsegpt, slicegpt, shortgpt, laco, prunenet) arrive with the pruning issue.",
-            example: "small = prune(load(\"smollm2-135m\"), \"random-rows\", ratio=0.1)\nparams(small)") { a in
-                let m = try a.model("model")
-                let name = try a.string("method")
-                guard let method = RowPruners.Method(rawValue: name) else {
-                    throw a.fail(argument: "method", "method must be one of \(RowPruners.Method.allCases.map(\.rawValue).joined(separator: ", ")) (other methods are not implemented yet), got \"\(name)\"")
-                }
-                let ratio = try a.number("ratio", "in [0, 1)") { $0 >= 0 && $0 < 1 }
-                let seed = try a.int("seed", 0...(1 << 53))
-                let total = m.model.blockCount
-                let pruned = try RowPruners.prune(m.model, method: method, ratio: ratio, seed: UInt64(seed)) { done in
-                    try a.progress("pruning blocks", done: done, total: total)
-                }
-                var renamed = pruned
-                renamed.name = "\(m.model.name)-\(name)-\(Int((ratio * 100).rounded()))"
-                return .object(ModelObject(renamed))
-            })
-    }
-}

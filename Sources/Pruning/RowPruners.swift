@@ -21,11 +21,20 @@ public enum RowPruners {
     /// `model` with every block's FFN pruned at `ratio` by `method`; `progress(block)` after each.
     public static func prune(_ model: Model, method: Method, ratio: Double, seed: UInt64 = 0,
                              progress: ((Int) throws -> Void)? = nil) throws -> Model {
+        try prune(model, method: method, ratios: Array(repeating: ratio, count: model.blockCount), seed: seed, progress: progress)
+    }
+
+    /// `model` with block b's FFN pruned at `ratios[b]` by `method` (one ratio per block).
+    public static func prune(_ model: Model, method: Method, ratios: [Double], seed: UInt64 = 0,
+                             progress: ((Int) throws -> Void)? = nil) throws -> Model {
+        guard ratios.count == model.blockCount else {
+            throw PruningError("need one ratio per block (\(model.blockCount)), got \(ratios.count)")
+        }
         var rng = SeededRandom(seed: seed)
         var kept = [Int: [Int]]()
         for b in 0..<model.blockCount {
             let n = model.config.intermediateSizes[b]
-            let k = try FFNPruning.keptCount(width: n, ratio: ratio)
+            let k = try FFNPruning.keptCount(width: n, ratio: ratios[b])
             switch method {
             case .random:
                 kept[b] = try rng.sampleWithoutReplacement(weights: Array(repeating: 1, count: n), count: k)

@@ -1,0 +1,251 @@
+import Foundation
+import Numerics
+import Models
+
+/// How a PruneNet policy is trained. Defaults are the paper's §5.1: KS penalty, γ = 0.99,
+/// AdamW at lr 5e-4, 20 episodes.
+public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
+    /// Which algorithm: the paper's (§4.3, Algorithm 1) or the authors' public code.
+    public enum Variant: String, Sendable, CaseIterable, Codable {
+        /// Discounted future penalty G_l (eq. 7), a per-layer baseline, one AdamW step per
+        /// episode on Σ_l (G_l − b_l)·∇log P(S_l), the best policy kept.
+        case paper
+        /// As the authors' code does: reward 1/D_l of the layer alone (no return-to-go, no
+        /// baseline), an AdamW step after every layer, the last policy kept.
+        case authors
+    }
+
+    /// Fraction of FFN rows removed per layer while training, in [0, 1).
+    public var ratio: Double = 0.3
+    /// Training episodes (one pass over all layers each).
+    public var episodes: Int = 20
+    /// The penalty: KS (paper) or Anderson–Darling (Table 18).
+    public var distance: SpectralDistance = .ks
+    /// Discount γ of eq. 7.
+    public var gamma: Double = 0.99
+    /// AdamW learning rate.
+    public var learningRate: Double = 5e-4
+    /// Seed of the learner's initialisation and of every draw.
+    public var seed: UInt64 = 0
+    /// The paper's algorithm or the authors' code.
+    public var variant: Variant = .paper
+    /// Whether the pruned spectra take their eigenvalues in Float32 (twice as fast; the Gram
+    /// matrix is Float64 either way). See `LayerSpectrum.singularValues(keeping:fast:)`.
+    public var fastEigenvalues = true
+
+    /// The paper's defaults.
+    public init() {}
+
+    /// Throws a `PruningError` naming the first option out of range.
+    public func validate() throws {
+        guard ratio.isFinite, ratio >= 0, ratio < 1 else { throw PruningError("ratio must be in [0, 1), got \(ratio)") }
+        guard episodes >= 1 else { throw PruningError("episodes must be at least 1, got \(episodes)") }
+        guard gamma.isFinite, gamma >= 0, gamma <= 1 else { throw PruningError("gamma must be in [0, 1], got \(gamma)") }
+        guard learningRate.isFinite, learningRate > 0 else { throw PruningError("lr must be positive, got \(learningRate)") }
+    }
+}
+
+/// One training episode as the curve records it.
+public struct EpisodeRecord: Sendable, Equatable, Codable {
+    /// 0-based episode number.
+    public var episode: Int
+    /// The mean penalty over layers of this episode's draws.
+    public var meanPenalty: Double
+    /// The lowest episode mean so far (including this one).
+    public var bestSoFar: Double
+    /// Seconds since training started, at the end of the episode.
+    public var elapsed: Double
+    /// Each layer's penalty in this episode.
+    public var penalties: [Double]
+
+    /// A record of one episode.
+    public init(episode: Int, meanPenalty: Double, bestSoFar: Double, elapsed: Double, penalties: [Double]) {
+        self.episode = episode
+        self.meanPenalty = meanPenalty
+        self.bestSoFar = bestSoFar
+        self.elapsed = elapsed
+        self.penalties = penalties
+    }
+}
+
+/// What a training run returns: the learner to keep, the curve, and how it ended.
+public struct PolicyTrainingResult: Sendable {
+    /// The learner kept: the one whose episode had the lowest mean penalty (paper variant), or
+    /// the last one (authors' variant).
+    public var learner: PolicyLearner
+    /// Every finished episode.
+    public var curve: [EpisodeRecord]
+    /// The episode whose learner was kept (−1 when none finished).
+    public var keptEpisode: Int
+    /// Whether training stopped early because the progress callback asked it to.
+    public var interrupted: Bool
+    /// Wall-clock seconds.
+    public var seconds: Double
+}
+
+/// Training progress after each episode, for a callback the REPL and kernel render.
+public struct PolicyTrainingProgress: Sendable {
+    /// Episodes finished.
+    public var episode: Int
+    /// Episodes asked for.
+    public var episodes: Int
+    /// The finished episode's mean penalty.
+    public var meanPenalty: Double
+    /// The best episode mean so far.
+    public var best: Double
+    /// Seconds since training started.
+    public var elapsed: Double
+}
+
+/// PruneNet's policy optimisation (paper §4.3, Algorithm 1): episodes over the layers' state
+/// matrices, each layer an action drawn from the shared learner, penalised by the spectral
+/// distance, and REINFORCE with the exact log-probability of each draw.
+public enum PolicyTraining {
+    /// The state matrices PruneNet learns from: each block's gate (llama) or up (BERT) matrix.
+    /// Throws unless every block has the same FFN width (a policy is n×d).
+    public static func states(of model: Model) throws -> [Matrix] {
+        let widths = Set(model.config.intermediateSizes)
+        guard widths.count == 1 else {
+            throw PruningError("PruneNet needs every block to have the same FFN width; this model has widths \(widths.sorted())")
+        }
+        let role = RowPruners.stateRole(model.config)
+        return try (0..<model.blockCount).map { try model.matrix(role, block: $0) }
+    }
+
+    /// Trains a learner on `model`'s state matrices; `progress` after each episode returns
+    /// false to stop (the best learner so far is returned, marked interrupted).
+    public static func train(model: Model, options: PolicyTrainingOptions,
+                             progress: ((PolicyTrainingProgress) -> Bool)? = nil) throws -> PolicyTrainingResult {
+        let spectra = try prepare(try states(of: model))
+        return try train(spectra: spectra, options: options, progress: progress)
+    }
+
+    /// Prepares each layer's spectrum (Gram matrix and singular values), both cores at once.
+    public static func prepare(_ states: [Matrix]) throws -> [LayerSpectrum] {
+        guard let first = states.first else { throw PruningError("PruneNet needs at least one layer") }
+        for (l, w) in states.enumerated() where w.rows != first.rows || w.cols != first.cols {
+            throw PruningError("layer \(l)'s state matrix is \(w.rows)×\(w.cols), layer 0's is \(first.rows)×\(first.cols)")
+        }
+        return try parallelMap(states.count) { try LayerSpectrum(states[$0]) }
+    }
+
+    /// Trains on prepared layers (see `train(model:options:progress:)`).
+    public static func train(spectra: [LayerSpectrum], options: PolicyTrainingOptions,
+                             progress: ((PolicyTrainingProgress) -> Bool)? = nil) throws -> PolicyTrainingResult {
+        try options.validate()
+        guard let first = spectra.first else { throw PruningError("PruneNet needs at least one layer") }
+        let n = first.rows, d = first.cols, layers = spectra.count
+        let k = try FFNPruning.keptCount(width: n, ratio: options.ratio)
+        var learner = PolicyLearner(n: n, d: d, seed: options.seed)
+        var optimizer = AdamW(learningRate: options.learningRate)
+        let start = Date()
+        var curve = [EpisodeRecord]()
+        var best = (penalty: Double.infinity, learner: learner, episode: -1)
+        var baseline = [Double](repeating: 0, count: layers)
+        var interrupted = false
+
+        for episode in 0..<options.episodes {
+            let before = learner
+            var penalties = [Double](repeating: 0, count: layers)
+            switch options.variant {
+            case .paper:
+                let v = learner.direction()
+                let snapshot = learner
+                let steps = try parallelMap(layers) { l -> (Double, [Double]) in
+                    var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
+                    let z = snapshot.logits(state: spectra[l].weights, rows: n, direction: v)
+                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng)
+                    let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+                    return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores))
+                }
+                penalties = steps.map(\.0)
+                let returns = discountedReturns(penalties, gamma: options.gamma)
+                if episode == 0 { baseline = returns }
+                var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
+                for l in 0..<layers {
+                    let advantage = returns[l] - baseline[l]
+                    if advantage != 0 {
+                        snapshot.accumulateGradient(state: spectra[l].weights, rows: n, dLogits: steps[l].1,
+                                                    scale: advantage / Double(layers), gInter: &gInter, gProj: &gProj)
+                    }
+                }
+                // Baseline: running mean of each layer's return over the episodes so far.
+                for l in 0..<layers { baseline[l] += (returns[l] - baseline[l]) / Double(episode + 1) }
+                if episode > 0 {
+                    var params = [learner.wInter, learner.wProj]
+                    optimizer.update(&params, grads: [gInter, gProj])
+                    learner.wInter = params[0]; learner.wProj = params[1]
+                }
+            case .authors:
+                for l in 0..<layers {
+                    var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
+                    let z = learner.logits(state: spectra[l].weights, rows: n)
+                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng)
+                    let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+                    penalties[l] = penalty
+                    let reward = 1 / Swift.max(penalty, 1e-12)
+                    var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
+                    learner.accumulateGradient(state: spectra[l].weights, rows: n,
+                                               dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores),
+                                               scale: -reward, gInter: &gInter, gProj: &gProj)
+                    var params = [learner.wInter, learner.wProj]
+                    optimizer.update(&params, grads: [gInter, gProj])
+                    learner.wInter = params[0]; learner.wProj = params[1]
+                }
+            }
+            let mean = penalties.reduce(0, +) / Double(layers)
+            if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
+            let elapsed = Date().timeIntervalSince(start)
+            curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
+            if let progress, !progress(PolicyTrainingProgress(episode: episode + 1, episodes: options.episodes,
+                                                               meanPenalty: mean, best: best.penalty, elapsed: elapsed)) {
+                interrupted = episode + 1 < options.episodes
+                break
+            }
+        }
+        let kept: (penalty: Double, learner: PolicyLearner, episode: Int) = options.variant == .paper ? best : (curve.last?.meanPenalty ?? .infinity, learner, curve.count - 1)
+        return PolicyTrainingResult(learner: kept.learner, curve: curve, keptEpisode: kept.episode,
+                                    interrupted: interrupted, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// G_l = Σ_{j ≥ l} γ^{j−l}·D_j: eq. 7's discounted future penalty, counting the layer's own
+    /// penalty first (the paper's D_{l+k+1} indexes the penalty that follows action l).
+    public static func discountedReturns(_ penalties: [Double], gamma: Double) -> [Double] {
+        var out = [Double](repeating: 0, count: penalties.count)
+        var acc = 0.0
+        for l in stride(from: penalties.count - 1, through: 0, by: -1) {
+            acc = penalties[l] + gamma * acc
+            out[l] = acc
+        }
+        return out
+    }
+
+    /// The seed of layer `layer`'s draw in episode `episode` (independent of thread scheduling).
+    static func drawSeed(_ seed: UInt64, _ episode: Int, _ layer: Int) -> UInt64 {
+        seed &* 0x9E37_79B9_7F4A_7C15 ^ (UInt64(episode) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(layer) &* 0x8CB9_2BA7_2F3D_8DD7) ^ 0x5EED
+    }
+}
+
+/// `body(0..<count)` on both cores (OpenBLAS held to one thread meanwhile), results in order.
+func parallelMap<T>(_ count: Int, _ body: (Int) throws -> T) throws -> [T] {
+    let slots = ParallelSlots<T>(count)
+    let threads = BLASThreads.count
+    BLASThreads.set(1)
+    defer { BLASThreads.set(threads) }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        slots.items.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                buffer[i] = Result { try body(i) }
+            }
+        }
+    }
+    return try slots.items.map { try $0!.get() }
+}
+
+/// Result slots that `parallelMap`'s iterations fill, one index each.
+final class ParallelSlots<T>: @unchecked Sendable {
+    var items: [Result<T, Error>?]
+    init(_ n: Int) { items = Array(repeating: nil, count: n) }
+}
