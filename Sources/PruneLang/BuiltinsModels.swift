@@ -164,16 +164,17 @@ extension BuiltinRegistry {
     /// Registers the pruning builtins available so far (structured row baselines).
     public func registerPruning() {
         register(Builtin(
-            name: "prune", params: [.required("model", "model"), .required("method", "string", "random-rows or magnitude-rows"),
-                                    .optional("ratio", "number", default: .number(0.2), "fraction of FFN neurons removed per block, in [0, 1)"),
-                                    .optional("seed", "number", default: .number(0), "seed for random choices")],
+            name: "prune", params: [.required("model", "model"), .required("method", "string", "random-rows, magnitude-rows, " + CalibratedPruneMethods.names.joined(separator: ", ")),
+                                    .optional("ratio", "number", default: .number(0.2), "in [0, 1): FFN neurons removed per block (rows methods), sparsity (magnitude/wanda/sparsegpt), slicing fraction of d (slicegpt), fraction of blocks removed (shortgpt/laco)"),
+                                    .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")] + CalibratedPruneMethods.params,
             returns: "model", category: "pruning",
-            doc: "Structured FFN pruning: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. Methods: \"random-rows\" (uniformly at random, the paper's Table 16 baseline) and \"magnitude-rows\" (keep the rows of largest L2 norm in the state matrix: gate for llama, up for BERT). The calibration-based and policy methods (wanda, sparsegpt, slicegpt, shortgpt, laco, prunenet) arrive with the pruning issue.",
+            doc: "Structured FFN pruning: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. Methods: \"random-rows\" (uniformly at random, the paper's Table 16 baseline) and \"magnitude-rows\" (keep the rows of largest L2 norm in the state matrix: gate for llama, up for BERT). " + CalibratedPruneMethods.doc,
             example: "small = prune(load(\"smollm2-135m\"), \"random-rows\", ratio=0.1)\nparams(small)") { a in
                 let m = try a.model("model")
                 let name = try a.string("method")
+                if CalibratedPruneMethods.handles(name) { return try CalibratedPruneMethods.prune(m, method: name, arguments: a) }
                 guard let method = RowPruners.Method(rawValue: name) else {
-                    throw a.fail(argument: "method", "method must be one of \(RowPruners.Method.allCases.map(\.rawValue).joined(separator: ", ")) (other methods are not implemented yet), got \"\(name)\"")
+                    throw a.fail(argument: "method", "method must be one of \((RowPruners.Method.allCases.map(\.rawValue) + CalibratedPruneMethods.names).joined(separator: ", ")), got \"\(name)\"")
                 }
                 let ratio = try a.number("ratio", "in [0, 1)") { $0 >= 0 && $0 < 1 }
                 let seed = try a.int("seed", 0...(1 << 53))

@@ -27,7 +27,7 @@ public enum MagnitudePruning {
             let threshold = try globalThreshold(model, ratio: ratio)
             var remainingTies = threshold.ties
             for b in 0..<model.blockCount {
-                for role in PrunableLinears.roles {
+                for role in PrunableLinears.roles(in: model, block: b) {
                     var w = try model.matrix(role, block: b)
                     for i in w.data.indices {
                         let a = abs(w.data[i])
@@ -41,7 +41,7 @@ public enum MagnitudePruning {
             return out
         }
         for b in 0..<model.blockCount {
-            for role in PrunableLinears.roles {
+            for role in PrunableLinears.roles(in: model, block: b) {
                 let w = try model.matrix(role, block: b)
                 try pattern.check(columns: w.cols, what: "block \(b) \(role.rawValue)")
                 out.set(role, block: b, to: MaskSelection.apply(mask(w, pattern: pattern), to: w))
@@ -60,7 +60,7 @@ public enum MagnitudePruning {
         var high = [Int](repeating: 0, count: 1 << 16)
         func each(_ body: (UInt32) -> Void) throws {
             for b in 0..<model.blockCount {
-                for role in PrunableLinears.roles {
+                for role in PrunableLinears.roles(in: model, block: b) {
                     for v in try model.matrix(role, block: b).data { body(abs(v).bitPattern) }
                 }
             }
