@@ -22,6 +22,12 @@ struct CalibratedPruningModelTests {
         let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
         return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 2, length: 128, seed: 0)
     }
+    /// Three C4 windows of 384 tokens: SliceGPT's PCA needs more tokens than the 576 dimensions
+    /// it diagonalises, or the kept directions are partly arbitrary.
+    static let sliceSamples = Result { () throws -> [[Int32]] in
+        let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
+        return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 3, length: 384, seed: 0)
+    }
     /// The first 128 tokens of WikiText-2 test.
     static let evaluation = Result { () throws -> [Int32] in
         let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
@@ -84,12 +90,12 @@ struct CalibratedPruningModelTests {
 
     @Test func sliceGPTSlicesTheStreamAndSavesWithShortcuts() throws {
         let m = try Self.model.get()
-        let sliced = try SliceGPT.prune(m, ratio: 0.2, samples: try Self.samples.get())
+        let sliced = try SliceGPT.prune(m, ratio: 0.2, samples: try Self.sliceSamples.get())
         #expect(sliced.config.residualSize == 456)
         #expect(try sliced.matrix(.tokenEmbedding).cols == 456 && sliced.matrix(.attentionShortcut, block: 7).rows == 456)
         #expect(try sliced.matrix(.ffnDown, block: 3).rows == 456 && sliced.matrix(.attentionQuery, block: 3).cols == 456)
         let dense = try perplexity(m), ppl = try perplexity(sliced)
-        #expect(ppl.isFinite && ppl > dense && ppl < 20 * dense, "sliced ppl \(ppl), dense \(dense)")
+        #expect(ppl.isFinite && ppl > dense && ppl < 10 * dense, "sliced ppl \(ppl), dense \(dense)")
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("sliced.safetensors").path
