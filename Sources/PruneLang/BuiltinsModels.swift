@@ -168,7 +168,7 @@ extension BuiltinRegistry {
                                     .optional("ratio", "number", default: .number(0.2), "in [0, 1): FFN neurons removed per block (rows methods), sparsity (magnitude/wanda/sparsegpt), slicing fraction of d (slicegpt), fraction of blocks removed (shortgpt/laco)"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")] + CalibratedPruneMethods.params,
             returns: "model", category: "pruning",
-            doc: "Structured FFN pruning: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. Methods: \"random-rows\" (uniformly at random, the paper's Table 16 baseline) and \"magnitude-rows\" (keep the rows of largest L2 norm in the state matrix: gate for llama, up for BERT). " + CalibratedPruneMethods.doc,
+            doc: "Returns `model` pruned by `method`. Structured FFN rows: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down), giving a smaller dense model that saves and reloads: \"random-rows\" (uniformly at random, the paper's Table 16 baseline) and \"magnitude-rows\" (keep the rows of largest L2 norm in the state matrix: gate for llama, up for BERT). " + CalibratedPruneMethods.doc,
             example: "small = prune(load(\"smollm2-135m\"), \"random-rows\", ratio=0.1)\nparams(small)") { a in
                 let m = try a.model("model")
                 let name = try a.string("method")
