@@ -59,7 +59,7 @@ extension BuiltinRegistry {
                     throw a.fail(argument: "model", "generate needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
                 }
                 let tokens = try a.int("tokens", 1...1 << 20)
-                let temperature = try a.number("temperature", "a temperature ≥ 0") { $0 >= 0 && $0.isFinite }
+                let temperature = try a.number("temperature", "≥ 0") { $0 >= 0 && $0.isFinite }
                 let topK = a.has("top_k") ? try a.int("top_k", 1...1 << 30) : nil
                 let seed = try a.int("seed", 0...(1 << 53))
                 var stop: Error?

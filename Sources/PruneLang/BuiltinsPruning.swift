@@ -94,9 +94,9 @@ extension BuiltinRegistry {
             name: "prune", params: [.required("model", "model"), .required("method", "string|policy", "a method name or a trained policy"),
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed per block in [0, 1), or a list with one ratio per block"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices"),
-                                    .optional("deterministic", "bool", default: .bool(false), "with a policy: keep the top-k scores instead of sampling (Table 17)")],
+                                    .optional("deterministic", "bool", default: .bool(false), "with a policy: keep the top-k scores instead of sampling (Table 17)")] + CalibratedPruneMethods.params,
             returns: "model", category: "pruning",
-            doc: "Structured FFN pruning: in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. With a policy from `train_policy`, the neurons are drawn from its noisy scores (eq. 4, seeded) or taken by top-k (`deterministic=true`), at any ratio or per-layer ratios (the paper's Tables 6 and 7). Methods: \(list). Method-specific options are keyword arguments.",
+            doc: "Returns `model` pruned by a method or a PruneNet policy. Structured FFN pruning (row methods, PruneNet): in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. With a policy from `train_policy`, the neurons are drawn from its noisy scores (eq. 4, seeded) or taken by top-k (`deterministic=true`), at any ratio or per-layer ratios (the paper's Tables 6 and 7). Methods: \(list). Method-specific options are keyword arguments. `ratio` is the fraction of FFN neurons removed for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the slicing fraction of d for slicegpt, and the fraction of blocks removed for shortgpt/laco. " + CalibratedPruneMethods.doc,
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 let m = try a.model("model")
@@ -113,8 +113,14 @@ extension BuiltinRegistry {
                     return .object(ModelObject(out))
                 }
                 guard case .string(let name) = a.value("method") else { throw a.typeError("method", expected: "method name or policy") }
+                if CalibratedPruneMethods.handles(name) {
+                    if let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "\(name) takes no keyword \(extra.name)") }
+                    if deterministic { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
+                    return try CalibratedPruneMethods.prune(m, method: name, arguments: a)
+                }
                 guard let method = methods.method(name) else {
-                    throw a.fail(argument: "method", "method must be a policy or one of \(methods.methods.map { "\"\($0.name)\"" }.joined(separator: ", ")), got \"\(name)\"")
+                    let known = methods.methods.map(\.name) + CalibratedPruneMethods.names
+                    throw a.fail(argument: "method", "method must be a policy or one of \(known.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(name)\"")
                 }
                 if deterministic && name != "prunenet" { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
                 var out: Model

@@ -110,7 +110,7 @@ public enum Calibration {
 
 /// Accumulates observer events; one forward pass at a time, so a lock only guards against
 /// surprises.
-private final class Accumulator: @unchecked Sendable {
+final class Accumulator: @unchecked Sendable {
     let wanted: Calibration.Wanted
     var inputs = [Calibration.Site: Calibration.InputStatistics]()
     var influence: [(sum: Double, count: Int)]

@@ -170,7 +170,7 @@ public enum ZeroShot {
         var base = forward.makeCache(capacity: capacity)
         // The tokens every input begins with, evaluated once.
         var shared = 0
-        var sharedHidden = Matrix(rows: 0, cols: forward.config.hiddenSize)
+        var sharedHidden = Matrix(rows: 0, cols: forward.weights.embedding.cols)
         if shareContext, inputs.count > 1 {
             shared = inputs.dropFirst().reduce(inputs[0].count) { length, input in
                 zip(inputs[0].prefix(length), input).prefix { $0 == $1 }.count

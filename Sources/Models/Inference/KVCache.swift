@@ -20,6 +20,14 @@ public struct KVCache: Sendable {
         values = keys
     }
 
+    /// An empty cache of `blocks` slots of `width`-wide rows (a single block run on its own).
+    init(width: Int, capacity: Int, blocks: Int) {
+        self.width = width
+        self.capacity = capacity
+        keys = Array(repeating: [Float](repeating: 0, count: capacity * width), count: blocks)
+        values = keys
+    }
+
     /// Marks `n` more positions as filled (after every block wrote them).
     mutating func advance(by n: Int) { count += n }
 

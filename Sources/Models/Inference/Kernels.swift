@@ -4,14 +4,17 @@ import Foundation
 /// LayerNorm (sums in Float64, as ggml does), SiLU and GELU, softmax, rotary embedding tables.
 enum Kernels {
     /// Each of `rows` rows of width `d` of `x`, RMS-normalised and scaled by `weight`, into `out`.
+    /// The mean square divides by `meanOver` when given (SliceGPT's sliced stream keeps the
+    /// original hidden size there), else by `d`.
     static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: [Float], epsilon: Double,
-                        out: UnsafeMutablePointer<Float>) {
+                        meanOver: Int? = nil, out: UnsafeMutablePointer<Float>) {
+        let divisor = Double(meanOver ?? d)
         weight.withUnsafeBufferPointer { w in
             parallelRows(rows) { r in
                 let row = x + r * d, o = out + r * d
                 var sum = 0.0
                 for i in 0..<d { sum += Double(row[i] * row[i]) }
-                let scale = Float(1 / (sum / Double(d) + epsilon).squareRoot())
+                let scale = Float(1 / (sum / divisor + epsilon).squareRoot())
                 for i in 0..<d { o[i] = row[i] * scale * w[i] }
             }
         }

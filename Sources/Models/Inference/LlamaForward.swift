@@ -6,8 +6,8 @@ import Numerics
 /// attention over a KV cache, SwiGLU FFN of any width per block, final norm and output head.
 /// Read it top to bottom: `forward` → `block` → `attention` / `ffn`.
 public struct LlamaForward: Sendable {
-    /// The weights.
-    public let weights: LlamaWeights
+    /// The weights (a sequential-calibration consumer replaces blocks as it goes).
+    public var weights: LlamaWeights
     /// Called with each block's input before the block runs, when set (calibration capture).
     public var observer: (@Sendable (ForwardEvent) -> Void)?
 
@@ -22,23 +22,15 @@ public struct LlamaForward: Sendable {
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
 
     /// Runs `tokens` at positions cache.count… and returns the final hidden states after the
-    /// output norm (tokens × d); keys and values are appended to `cache`. Throws on an id outside
-    /// the vocabulary or a cache too small.
+    /// output norm (tokens × residual width); keys and values are appended to `cache`. Throws on
+    /// an id outside the vocabulary or a cache too small.
     public func forward(_ tokens: [Int32], cache: inout KVCache) throws -> Matrix {
-        let t = tokens.count, d = config.hiddenSize
-        guard t > 0 else { return Matrix(rows: 0, cols: d) }
+        let t = tokens.count
+        guard t > 0 else { return Matrix(rows: 0, cols: weights.embedding.cols) }
         guard cache.count + t <= cache.capacity else {
             throw InferenceError.contextFull(needed: cache.count + t, capacity: cache.capacity)
         }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= weights.embedding.rows }) {
-            throw InferenceError.badToken(id: Int(bad), vocabulary: weights.embedding.rows)
-        }
-        var x = [Float](repeating: 0, count: t * d)
-        weights.embedding.data.withUnsafeBufferPointer { e in
-            for (i, id) in tokens.enumerated() {
-                for j in 0..<d { x[i * d + j] = e[Int(id) * d + j] }
-            }
-        }
+        var x = try embed(tokens)
         let start = cache.count
         for b in 0..<weights.blocks.count {
             try Task.checkCancellation()
@@ -47,10 +39,34 @@ public struct LlamaForward: Sendable {
         }
         observer?(.blockInput(block: weights.blocks.count, hidden: x, rows: t))   // the stream after the last block
         cache.advance(by: t)
+        return finalNorm(x, rows: t)
+    }
+
+    /// The embedding rows of `tokens` (tokens × residual width, row-major); throws on an id
+    /// outside the vocabulary.
+    public func embed(_ tokens: [Int32]) throws -> [Float] {
+        let d = weights.embedding.cols
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= weights.embedding.rows }) {
+            throw InferenceError.badToken(id: Int(bad), vocabulary: weights.embedding.rows)
+        }
+        var x = [Float](repeating: 0, count: tokens.count * d)
+        weights.embedding.data.withUnsafeBufferPointer { e in
+            for (i, id) in tokens.enumerated() {
+                for j in 0..<d { x[i * d + j] = e[Int(id) * d + j] }
+            }
+        }
+        return x
+    }
+
+    /// The output norm of the residual stream `x` (rows × residual width).
+    public func finalNorm(_ x: [Float], rows t: Int) -> Matrix {
+        let d = t > 0 ? x.count / t : weights.embedding.cols
         var out = Matrix(rows: t, cols: d)
+        guard t > 0 else { return out }
         x.withUnsafeBufferPointer { xp in
             out.data.withUnsafeMutableBufferPointer { op in
-                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon, out: op.baseAddress!)
+                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon,
+                                meanOver: config.hiddenSize, out: op.baseAddress!)
             }
         }
         return out
@@ -58,7 +74,7 @@ public struct LlamaForward: Sendable {
 
     /// Logits (rows × vocab) of hidden-state rows `rows` of `hidden`.
     public func logits(_ hidden: Matrix, rows: Range<Int>) -> Matrix {
-        let v = weights.head.rows, d = config.hiddenSize
+        let v = weights.head.rows, d = weights.head.cols
         var out = Matrix(rows: rows.count, cols: v)
         hidden.data.withUnsafeBufferPointer { h in
             weights.head.data.withUnsafeBufferPointer { w in
@@ -71,34 +87,90 @@ public struct LlamaForward: Sendable {
         return out
     }
 
-    /// One block on the residual stream `x` (rows × d), in place.
-    func block(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache) {
-        let w = weights.blocks[b], d = config.hiddenSize
-        var h = [Float](repeating: 0, count: t * d)
-        x.withUnsafeBufferPointer { xp in
-            h.withUnsafeMutableBufferPointer { hp in
-                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: w.attentionNorm, epsilon: config.normEpsilon, out: hp.baseAddress!)
-            }
-        }
+    /// Block `b` alone on one window `x` (rows × its input width) at positions 0..<rows, with a
+    /// cache of its own; `x` becomes the block's output. Observer events fire as in `forward`
+    /// (sequential calibration runs a model this way, block by block).
+    public func runBlock(_ b: Int, _ x: inout [Float], rows t: Int) {
+        var cache = KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)
+        block(b, &x, rows: t, start: 0, cache: &cache, slot: 0)
+    }
+
+    /// The attention half of block `b` alone on one window (positions 0..<rows): returns the
+    /// residual stream after attention (the FFN norm's input).
+    public func runAttention(_ b: Int, _ x: [Float], rows t: Int) -> [Float] {
+        var cache = KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)
+        var y = x
+        attentionSublayer(b, &y, rows: t, start: 0, cache: &cache, slot: 0)
+        return y
+    }
+
+    /// The FFN half of block `b` on the residual stream `x`: returns the block's output.
+    public func runFFN(_ b: Int, _ x: [Float], rows t: Int) -> [Float] {
+        var y = x
+        ffnSublayer(b, &y, rows: t)
+        return y
+    }
+
+    /// One block on the residual stream `x` (rows × width), in place; `slot` is the cache's
+    /// block slot (b unless the block runs alone).
+    func block(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int? = nil) {
+        attentionSublayer(b, &x, rows: t, start: start, cache: &cache, slot: slot ?? b)
+        ffnSublayer(b, &x, rows: t)
+    }
+
+    /// x ← x·S + attention(norm(x))·Woᵀ, S the attention shortcut (identity when nil).
+    func attentionSublayer(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int) {
+        let w = weights.blocks[b]
+        let h = normed(x, rows: t, weight: w.attentionNorm)
         observer?(.linearInput(block: b, role: .attentionQuery, input: h, rows: t))
-        let attended = attention(b, h, rows: t, start: start, cache: &cache)
+        let attended = attention(b, h, rows: t, start: start, cache: &cache, slot: slot)
         observer?(.linearInput(block: b, role: .attentionOutput, input: attended, rows: t))
-        // x += attended · Woᵀ
+        if let s = w.attentionShortcut { x = multiply(x, rows: t, by: s) }
         accumulate(&x, attended, rows: t, inner: w.output.cols, weight: w.output)
-        x.withUnsafeBufferPointer { xp in
-            h.withUnsafeMutableBufferPointer { hp in
-                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: w.ffnNorm, epsilon: config.normEpsilon, out: hp.baseAddress!)
-            }
-        }
+    }
+
+    /// x ← x·S + FFN(norm(x)), S the FFN shortcut (identity when nil).
+    func ffnSublayer(_ b: Int, _ x: inout [Float], rows t: Int) {
+        let w = weights.blocks[b]
+        let h = normed(x, rows: t, weight: w.ffnNorm)
         observer?(.linearInput(block: b, role: .ffnUp, input: h, rows: t))
         let act = ffnActivation(w, h, rows: t)
         observer?(.linearInput(block: b, role: .ffnDown, input: act, rows: t))
+        if let s = w.ffnShortcut { x = multiply(x, rows: t, by: s) }
         accumulate(&x, act, rows: t, inner: w.width, weight: w.down)
     }
 
-    /// x += a · Wᵀ, with a rows × inner and W d × inner.
+    /// RMSNorm of each row of `x` (mean square over the hidden size, as SliceGPT keeps it).
+    func normed(_ x: [Float], rows t: Int, weight: [Float]) -> [Float] {
+        let d = x.count / max(t, 1)
+        var h = [Float](repeating: 0, count: x.count)
+        guard t > 0 else { return h }
+        x.withUnsafeBufferPointer { xp in
+            h.withUnsafeMutableBufferPointer { hp in
+                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weight, epsilon: config.normEpsilon,
+                                meanOver: config.hiddenSize, out: hp.baseAddress!)
+            }
+        }
+        return h
+    }
+
+    /// x·S for a rows × S.rows stream (a shortcut matrix on the residual connection).
+    func multiply(_ x: [Float], rows t: Int, by s: Matrix) -> [Float] {
+        var out = [Float](repeating: 0, count: t * s.cols)
+        x.withUnsafeBufferPointer { xp in
+            s.data.withUnsafeBufferPointer { sp in
+                out.withUnsafeMutableBufferPointer { op in
+                    StridedBLAS.gemm(m: t, n: s.cols, k: s.rows, a: xp.baseAddress!, lda: s.rows,
+                                     b: sp.baseAddress!, ldb: s.cols, c: op.baseAddress!, ldc: s.cols)
+                }
+            }
+        }
+        return out
+    }
+
+    /// x += a · Wᵀ, with a rows × inner and W out × inner (x rows × out).
     func accumulate(_ x: inout [Float], _ a: [Float], rows t: Int, inner: Int, weight: Matrix) {
-        let d = config.hiddenSize
+        let d = weight.rows
         guard inner > 0 else { return }
         a.withUnsafeBufferPointer { ap in
             weight.data.withUnsafeBufferPointer { wp in
@@ -135,8 +207,9 @@ public struct LlamaForward: Sendable {
     }
 
     /// Causal grouped-query attention of the normed input `h` (rows × d) at positions
-    /// start…start+rows−1; returns the heads' outputs concatenated (rows × heads·headDim).
-    func attention(_ b: Int, _ h: [Float], rows t: Int, start: Int, cache: inout KVCache) -> [Float] {
+    /// start…start+rows−1, keys and values in cache slot `slot`; returns the heads' outputs
+    /// concatenated (rows × heads·headDim).
+    func attention(_ b: Int, _ h: [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int) -> [Float] {
         let w = weights.blocks[b]
         let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
@@ -146,10 +219,10 @@ public struct LlamaForward: Sendable {
         RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
         RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
         // Append keys and values to the cache.
-        cache.keys[b].withUnsafeMutableBufferPointer { kc in
+        cache.keys[slot].withUnsafeMutableBufferPointer { kc in
             k.withUnsafeBufferPointer { kp in (kc.baseAddress! + start * kvWidth).update(from: kp.baseAddress!, count: t * kvWidth) }
         }
-        cache.values[b].withUnsafeMutableBufferPointer { vc in
+        cache.values[slot].withUnsafeMutableBufferPointer { vc in
             v.withUnsafeBufferPointer { vp in (vc.baseAddress! + start * kvWidth).update(from: vp.baseAddress!, count: t * kvWidth) }
         }
         let total = start + t
@@ -158,8 +231,8 @@ public struct LlamaForward: Sendable {
         let scale = 1 / Float(hd).squareRoot()
         let group = heads / kvHeads
         q.withUnsafeBufferPointer { qp in
-            cache.keys[b].withUnsafeBufferPointer { kc in
-                cache.values[b].withUnsafeBufferPointer { vc in
+            cache.keys[slot].withUnsafeBufferPointer { kc in
+                cache.values[slot].withUnsafeBufferPointer { vc in
                     scores.withUnsafeMutableBufferPointer { sp in
                         out.withUnsafeMutableBufferPointer { op in
                             let s = sp.baseAddress!

@@ -2,7 +2,9 @@ import Numerics
 
 /// A llama model's weights dequantised to Float32 and laid out for the forward pass: one struct
 /// per block (its FFN width may differ from the others'), the embedding, the final norm and the
-/// output head (the embedding itself when tied; the matrices share storage).
+/// output head (the embedding itself when tied; the matrices share storage). A SliceGPT-sliced
+/// model carries a residual stream narrower than the hidden size and a shortcut matrix on each
+/// residual connection.
 public struct LlamaWeights: Sendable {
     /// One transformer block.
     public struct Block: Sendable {
@@ -24,20 +26,41 @@ public struct LlamaWeights: Sendable {
         public var up: Matrix
         /// FFN down projection (d × n).
         public var down: Matrix
+        /// SliceGPT's shortcut on the residual around attention (in × mid), nil for identity.
+        public var attentionShortcut: Matrix? = nil
+        /// SliceGPT's shortcut on the residual around the FFN (mid × out), nil for identity.
+        public var ffnShortcut: Matrix? = nil
         /// The FFN width n of this block.
         public var width: Int { up.rows }
+
+        /// A block from its matrices.
+        public init(attentionNorm: [Float], query: Matrix, key: Matrix, value: Matrix, output: Matrix,
+                    ffnNorm: [Float], gate: Matrix, up: Matrix, down: Matrix,
+                    attentionShortcut: Matrix? = nil, ffnShortcut: Matrix? = nil) {
+            self.attentionNorm = attentionNorm
+            self.query = query
+            self.key = key
+            self.value = value
+            self.output = output
+            self.ffnNorm = ffnNorm
+            self.gate = gate
+            self.up = up
+            self.down = down
+            self.attentionShortcut = attentionShortcut
+            self.ffnShortcut = ffnShortcut
+        }
     }
 
     /// The config the weights follow.
-    public let config: ModelConfig
-    /// Token embedding (vocab × d).
-    public let embedding: Matrix
-    /// Final RMSNorm scale (d).
-    public let outputNorm: [Float]
-    /// Output head (vocab × d).
-    public let head: Matrix
-    /// The blocks in order.
-    public let blocks: [Block]
+    public var config: ModelConfig
+    /// Token embedding (vocab × residual width).
+    public var embedding: Matrix
+    /// Final RMSNorm scale (residual width).
+    public var outputNorm: [Float]
+    /// Output head (vocab × residual width).
+    public var head: Matrix
+    /// The blocks in order (a consumer of sequential calibration replaces them one by one).
+    public var blocks: [Block]
 
     /// Dequantises every weight of `model` (a llama); throws when a tensor is missing or the
     /// model is not a llama.
@@ -55,7 +78,9 @@ public struct LlamaWeights: Sendable {
                   value: try model.matrix(.attentionValue, block: b), output: try model.matrix(.attentionOutput, block: b),
                   ffnNorm: try model.matrix(.ffnNorm, block: b).data,
                   gate: try model.matrix(.ffnGate, block: b), up: try model.matrix(.ffnUp, block: b),
-                  down: try model.matrix(.ffnDown, block: b))
+                  down: try model.matrix(.ffnDown, block: b),
+                  attentionShortcut: model.has(.attentionShortcut, block: b) ? try model.matrix(.attentionShortcut, block: b) : nil,
+                  ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil)
         }
     }
 }

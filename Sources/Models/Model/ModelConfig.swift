@@ -43,7 +43,13 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var tiedOutputHead: Bool
     /// The FFN nonlinearity.
     public var activation: Activation
+    /// The width of the residual stream after SliceGPT sliced it (embedding columns, norms, the
+    /// inputs of q/k/v/gate/up, the outputs of o/down, the shortcut matrices); nil when it is the
+    /// hidden size. Attention heads keep `hiddenSize`/`heads` dimensions either way.
+    public var residualSize: Int? = nil
 
+    /// The width of the residual stream: `residualSize`, else the hidden size.
+    public var residualWidth: Int { residualSize ?? hiddenSize }
     /// Number of blocks.
     public var blockCount: Int { intermediateSizes.count }
     /// Dimension of one attention head.
@@ -80,6 +86,10 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         try need(kvHeads > 0 && heads % kvHeads == 0, "key/value heads", "\(kvHeads) KV heads do not divide \(heads) heads")
         try need(vocabSize > 0, "vocabulary size", "must be positive, got \(vocabSize)")
         try need(normEpsilon > 0 && normEpsilon.isFinite, "norm epsilon", "must be positive, got \(normEpsilon)")
+        if let r = residualSize {
+            try need(architecture == .llama && r > 0 && r <= hiddenSize, "sliced residual size",
+                     "must be in 1...\(hiddenSize) on a llama model, got \(r)")
+        }
         try need(ropeDimensions >= 0 && ropeDimensions <= headDimension && ropeDimensions % 2 == 0,
                  "RoPE dimensions", "must be even and at most the head dimension \(headDimension), got \(ropeDimensions)")
     }
@@ -117,7 +127,7 @@ extension ModelConfig {
             throw ModelConfigError(field: "intermediate_size", message: "has \(widths.count) entries for \(layers) layers")
         }
         let heads = try int("num_attention_heads")
-        let config: ModelConfig
+        var config: ModelConfig
         switch type {
         case "bert":
             config = ModelConfig(
@@ -135,6 +145,7 @@ extension ModelConfig {
                 contextLength: (obj["max_position_embeddings"] as? NSNumber)?.intValue ?? 2048,
                 normEpsilon: double("rms_norm_eps", 1e-6), ropeBase: double("rope_theta", 10_000),
                 tiedOutputHead: obj["tie_word_embeddings"] as? Bool ?? false, activation: .swiglu)
+            config.residualSize = (obj["prunelang_sliced_residual_size"] as? NSNumber)?.intValue
         default:
             throw ModelConfigError(field: "model_type", message: "'\(type)' is not supported (llama or bert)")
         }
@@ -161,6 +172,7 @@ extension ModelConfig {
             obj["hidden_act"] = "silu"; obj["rms_norm_eps"] = normEpsilon
             obj["num_key_value_heads"] = kvHeads; obj["rope_theta"] = ropeBase
             obj["tie_word_embeddings"] = tiedOutputHead
+            if let r = residualSize { obj["prunelang_sliced_residual_size"] = r }
         }
         return obj
     }

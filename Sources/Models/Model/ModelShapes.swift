@@ -6,24 +6,29 @@ public enum ModelShapes {
     public static func expected(_ config: ModelConfig) -> [(TensorPlace, [Int])] {
         let d = config.hiddenSize, v = config.vocabSize
         let kv = config.kvHeads * config.headDimension
-        var out: [(TensorPlace, [Int])] = [(TensorPlace(.tokenEmbedding), [v, d])]
+        // The residual stream's width: d, or SliceGPT's sliced width (then with shortcut matrices).
+        let s = config.residualWidth
+        var out: [(TensorPlace, [Int])] = [(TensorPlace(.tokenEmbedding), [v, s])]
         switch config.architecture {
         case .llama:
             for (b, n) in config.intermediateSizes.enumerated() {
                 out += [
-                    (TensorPlace(.attentionNorm, block: b), [d]),
-                    (TensorPlace(.attentionQuery, block: b), [d, d]),
-                    (TensorPlace(.attentionKey, block: b), [kv, d]),
-                    (TensorPlace(.attentionValue, block: b), [kv, d]),
-                    (TensorPlace(.attentionOutput, block: b), [d, d]),
-                    (TensorPlace(.ffnNorm, block: b), [d]),
-                    (TensorPlace(.ffnGate, block: b), [n, d]),
-                    (TensorPlace(.ffnUp, block: b), [n, d]),
-                    (TensorPlace(.ffnDown, block: b), [d, n]),
+                    (TensorPlace(.attentionNorm, block: b), [s]),
+                    (TensorPlace(.attentionQuery, block: b), [d, s]),
+                    (TensorPlace(.attentionKey, block: b), [kv, s]),
+                    (TensorPlace(.attentionValue, block: b), [kv, s]),
+                    (TensorPlace(.attentionOutput, block: b), [s, d]),
+                    (TensorPlace(.ffnNorm, block: b), [s]),
+                    (TensorPlace(.ffnGate, block: b), [n, s]),
+                    (TensorPlace(.ffnUp, block: b), [n, s]),
+                    (TensorPlace(.ffnDown, block: b), [s, n]),
                 ]
+                if config.residualSize != nil {
+                    out += [(TensorPlace(.attentionShortcut, block: b), [s, s]), (TensorPlace(.ffnShortcut, block: b), [s, s])]
+                }
             }
-            out.append((TensorPlace(.outputNorm), [d]))
-            if !config.tiedOutputHead { out.append((TensorPlace(.outputHead), [v, d])) }
+            out.append((TensorPlace(.outputNorm), [s]))
+            if !config.tiedOutputHead { out.append((TensorPlace(.outputHead), [v, s])) }
         case .bert:
             out += [(TensorPlace(.positionEmbedding), [config.contextLength, d]),
                     (TensorPlace(.embeddingNorm), [d]), (TensorPlace(.embeddingNorm, .bias), [d])]

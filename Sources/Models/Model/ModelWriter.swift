@@ -45,6 +45,11 @@ public enum ModelWriter {
     /// `config.json` written beside it), or no extension for a Hugging Face folder
     /// (`model.safetensors`, `config.json`, tokenizer files). With `maxShardBytes`, a folder save
     /// writes Hugging Face shards and `model.safetensors.index.json` instead of one file.
+    /// A SliceGPT-sliced model (config `residualSize` set) saves only as safetensors: its
+    /// shortcut matrices are written as `model.layers.N.attn_shortcut_Q.weight` /
+    /// `mlp_shortcut_Q.weight` and its sliced width as `prunelang_sliced_residual_size` in
+    /// config.json. PruneLang reloads that form; llama.cpp and plain `transformers` cannot load it,
+    /// so a GGUF save of such a model throws instead of writing something wrong.
     @discardableResult
     public static func save(_ model: Model, to path: String, weightType: WeightType = .auto,
                             maxShardBytes: Int? = nil) throws -> SaveReport {
@@ -77,6 +82,9 @@ public enum ModelWriter {
     // MARK: GGUF
 
     static func saveGGUF(_ model: Model, to path: String, weightType: WeightType) throws -> SaveReport {
+        guard model.config.residualSize == nil else {
+            throw ModelError.unrecognisedPath(path: path, reason: "model '\(model.name)' has a SliceGPT-sliced residual stream with shortcut matrices, which llama.cpp cannot load; save it as .safetensors or a folder instead (PruneLang reloads those)")
+        }
         guard model.ggufMetadata.contains(where: { $0.key == "tokenizer.ggml.model" }) else {
             throw ModelError.unrecognisedPath(path: path, reason: "model '\(model.name)' has no GGUF tokenizer metadata (it was not loaded from a GGUF file), so llama.cpp could not load it; save it as .safetensors or a folder instead")
         }

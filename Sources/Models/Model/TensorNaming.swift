@@ -50,6 +50,7 @@ public enum TensorNaming: String, Sendable, CaseIterable {
                 "attn_output_norm": .attentionOutputNorm, "ffn_norm": .ffnNorm,
                 "ffn_gate": .ffnGate, "ffn_up": .ffnUp, "ffn_down": .ffnDown,
                 "layer_output_norm": .ffnOutputNorm,
+                "attn_shortcut": .attentionShortcut, "ffn_shortcut": .ffnShortcut,
             ], [
                 "token_embd": .tokenEmbedding, "position_embd": .positionEmbedding,
                 "token_types": .tokenTypeEmbedding, "token_embd_norm": .embeddingNorm,
@@ -61,6 +62,7 @@ public enum TensorNaming: String, Sendable, CaseIterable {
                 "self_attn.k_proj": .attentionKey, "self_attn.v_proj": .attentionValue,
                 "self_attn.o_proj": .attentionOutput, "post_attention_layernorm": .ffnNorm,
                 "mlp.gate_proj": .ffnGate, "mlp.up_proj": .ffnUp, "mlp.down_proj": .ffnDown,
+                "attn_shortcut_Q": .attentionShortcut, "mlp_shortcut_Q": .ffnShortcut,
             ], [
                 "model.embed_tokens": .tokenEmbedding, "model.norm": .outputNorm, "lm_head": .outputHead,
             ])

@@ -21,6 +21,12 @@ public enum TensorRole: String, Hashable, Sendable, CaseIterable {
     case ffnUp
     case ffnDown
     case ffnOutputNorm
+    /// SliceGPT's shortcut matrix on the residual connection around attention (Q_inᵀ·Q_mid,
+    /// residual × residual): the stream entering the block is multiplied by it before the
+    /// attention output is added.
+    case attentionShortcut
+    /// SliceGPT's shortcut matrix on the residual connection around the FFN (Q_midᵀ·Q_out).
+    case ffnShortcut
 
     /// Whether the role belongs to a block (layer) rather than to the whole model.
     public var isPerBlock: Bool {

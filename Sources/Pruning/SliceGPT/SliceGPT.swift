@@ -1,0 +1,123 @@
+import Numerics
+import Models
+
+/// SliceGPT (Ashkboos et al. 2024) for llama models: make the network invariant to orthogonal
+/// rotations of its residual stream, rotate every position of the stream onto its principal
+/// components, and slice the stream from d to k = (1 − r)·d dimensions (rounded down to a
+/// multiple of 8, as the authors' default `round_interval`).
+///
+/// 1. Fold each RMSNorm's scale into the linears that read its output (q/k/v, gate/up, and the
+///    final norm into the output head), leaving scale-free RMSNorms. The head of a tied model is
+///    untied: it becomes its own matrix, since embedding and head are rotated differently.
+/// 2. Sequentially, as the authors do, with calibration windows: the PCA of the embeddings'
+///    output gives Q₀; for each block, the stream after attention (in the original basis: the
+///    sliced input times Q_inᵀ plus the attention output) gives Q_mid, and the block's output
+///    gives Q_out. q/k/v and gate/up read rotated, sliced inputs (W·Q), o and down write rotated,
+///    sliced outputs (Qᵀ·W), the embedding becomes E·Q₀ and the head H·Q_last, and each residual
+///    connection carries the shortcut matrix Q_inᵀ·Q_mid or Q_midᵀ·Q_out (k × k).
+/// 3. The RMSNorms of the sliced stream still divide the sum of squares by the original d (the
+///    authors' `RMSN(mean_dim)`), so with r = 0 the rotated model computes the same function.
+///
+/// The result is a real model (`config.residualSize = k`) that the llama forward pass runs and
+/// that saves as safetensors with the shortcut tensors; llama.cpp cannot load that form.
+public enum SliceGPT {
+    /// The sliced width for hidden size `d` and slicing fraction `ratio`.
+    public static func slicedWidth(hidden d: Int, ratio: Double) throws -> Int {
+        guard ratio.isFinite, ratio >= 0, ratio < 1 else { throw PruningError("ratio must be in [0, 1), got \(ratio)") }
+        var k = Int((1 - ratio) * Double(d))
+        if k >= 8 { k -= k % 8 }
+        return max(1, min(d, k))
+    }
+
+    /// `model` rotated and sliced at `ratio` with calibration windows `samples`;
+    /// `progress(done, total)` after each block.
+    public static func prune(_ model: Model, ratio: Double, samples: [[Int32]],
+                             progress: ((Int, Int) throws -> Void)? = nil) throws -> Model {
+        guard model.config.architecture == .llama else { throw PruningError("SliceGPT here handles llama models, not \(model.config.architecture.rawValue)") }
+        guard model.config.residualSize == nil else { throw PruningError("model '\(model.name)' is already sliced") }
+        guard !samples.isEmpty else { throw PruningError("SliceGPT needs at least one calibration window") }
+        let d = model.config.hiddenSize
+        let k = try slicedWidth(hidden: d, ratio: ratio)
+        let dense = try LlamaWeights(model)
+        var config = model.config
+        config.residualSize = k
+        config.tiedOutputHead = false
+        let ones = [Float](repeating: 1, count: k)
+
+        // Fold the norms into the linears that follow them.
+        let folded = dense.blocks.map { b -> LlamaWeights.Block in
+            var f = b
+            f.query = scaleColumns(b.query, b.attentionNorm); f.key = scaleColumns(b.key, b.attentionNorm)
+            f.value = scaleColumns(b.value, b.attentionNorm)
+            f.gate = scaleColumns(b.gate, b.ffnNorm); f.up = scaleColumns(b.up, b.ffnNorm)
+            f.attentionNorm = [Float](repeating: 1, count: d); f.ffnNorm = f.attentionNorm
+            return f
+        }
+        let head = scaleColumns(dense.head, dense.outputNorm)
+
+        // The forward pass whose blocks are replaced as they are sliced (its config already says
+        // k for the stream; the norms read the original d from hiddenSize).
+        var working = dense
+        working.config = config
+        working.blocks = folded
+        var forward = LlamaForward(weights: working)
+        var streams = try samples.map { try LlamaForward(weights: dense).embed($0) }
+        var q = try ResidualPCA.directions(streams, width: d, keep: k).q
+        streams = try streams.map { try rotate($0, width: d, by: q) }
+        var out = model
+        out.config = config
+        out.set(.tokenEmbedding, to: try matmul(dense.embedding, q))
+        for b in 0..<folded.count {
+            try Task.checkCancellation()
+            let f = folded[b]
+            // Attention reads the rotated, sliced stream; its output and the shortcut stay in
+            // the original basis until the PCA of the stream after attention is known.
+            var block = f
+            block.attentionNorm = ones
+            block.query = try matmul(f.query, q); block.key = try matmul(f.key, q); block.value = try matmul(f.value, q)
+            block.attentionShortcut = q.transposed
+            forward.weights.blocks[b] = block
+            let mids = streams.indices.map { forward.runAttention(b, streams[$0], rows: samples[$0].count) }
+            let qMid = try ResidualPCA.directions(mids, width: d, keep: k).q
+            block.output = try matmul(qMid, f.output, transposeA: true)
+            block.attentionShortcut = try matmul(q, qMid, transposeA: true)
+            let midStreams = try mids.map { try rotate($0, width: d, by: qMid) }
+            // The FFN reads the rotated mid stream; down and its shortcut wait for the output PCA.
+            block.ffnNorm = ones
+            block.gate = try matmul(f.gate, qMid); block.up = try matmul(f.up, qMid)
+            block.ffnShortcut = qMid.transposed
+            forward.weights.blocks[b] = block
+            let outs = midStreams.indices.map { forward.runFFN(b, midStreams[$0], rows: samples[$0].count) }
+            let qOut = try ResidualPCA.directions(outs, width: d, keep: k).q
+            block.down = try matmul(qOut, f.down, transposeA: true)
+            block.ffnShortcut = try matmul(qMid, qOut, transposeA: true)
+            forward.weights.blocks[b] = block
+            streams = try outs.map { try rotate($0, width: d, by: qOut) }
+            q = qOut
+            for (role, m) in [(TensorRole.attentionQuery, block.query), (.attentionKey, block.key), (.attentionValue, block.value),
+                              (.attentionOutput, block.output), (.ffnGate, block.gate), (.ffnUp, block.up), (.ffnDown, block.down),
+                              (.attentionShortcut, block.attentionShortcut!), (.ffnShortcut, block.ffnShortcut!)] {
+                out.set(role, block: b, to: m)
+            }
+            out.set(.attentionNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
+            out.set(.ffnNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
+            try progress?(b + 1, folded.count)
+        }
+        out.set(.outputNorm, to: try Matrix(rows: 1, cols: k, data: ones))
+        out.set(.outputHead, to: try matmul(head, q))
+        try ModelShapes.check(out)
+        return out
+    }
+
+    /// W·diag(s): column j of `w` times s_j (a norm scale folded into the linear reading it).
+    static func scaleColumns(_ w: Matrix, _ s: [Float]) -> Matrix {
+        var out = w
+        for r in 0..<w.rows { for j in 0..<w.cols { out.data[r * w.cols + j] *= s[j] } }
+        return out
+    }
+
+    /// x·Q for a window x (rows × width).
+    static func rotate(_ x: [Float], width: Int, by q: Matrix) throws -> [Float] {
+        try matmul(try Matrix(rows: x.count / width, cols: width, data: x), q).data
+    }
+}

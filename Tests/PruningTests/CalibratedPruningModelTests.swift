@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import Numerics
+import Models
+import Pruning
+import TestHelpers
+
+/// Every calibrated method on SmolLM2-135M with a couple of short C4 windows: the pruned model
+/// has the promised sparsity or shape and a finite perplexity on one short WikiText-2 window;
+/// SliceGPT's rotation without slicing computes the dense model's logits; sequential calibration
+/// without replacements sees what the one-pass calibration sees.
+@Suite(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
+struct CalibratedPruningModelTests {
+    static let model = Result { try ModelLoader.load(TestSupport.smolLMPath) }
+    static let tokenizer = Result { () throws -> BPETokenizer in
+        let m = try model.get()
+        let values = Dictionary(m.ggufMetadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        return try BPETokenizer(metadata: { values[$0] })
+    }
+    /// Two C4 windows of 128 tokens.
+    static let samples = Result { () throws -> [[Int32]] in
+        let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
+        return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 2, length: 128, seed: 0)
+    }
+    /// Three C4 windows of 384 tokens: SliceGPT's PCA needs more tokens than the 576 dimensions
+    /// it diagonalises, or the kept directions are partly arbitrary.
+    static let sliceSamples = Result { () throws -> [[Int32]] in
+        let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
+        return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 3, length: 384, seed: 0)
+    }
+    /// The first 128 tokens of WikiText-2 test.
+    static let evaluation = Result { () throws -> [Int32] in
+        let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
+        return Array(try tokenizer.get().encode(String(text.prefix(4000))).prefix(128))
+    }
+
+    func perplexity(_ m: Model) throws -> Double {
+        let r = try Perplexity.evaluate(LlamaForward(weights: try LlamaWeights(m)), tokens: try Self.evaluation.get(), context: 128, windows: 1)
+        return r.perplexity
+    }
+
+    @Test func sequentialCalibrationWithoutChangesSeesTheOnePassStatistics() throws {
+        let forward = LlamaForward(weights: try LlamaWeights(try Self.model.get()))
+        let samples = Array(try Self.samples.get().prefix(1))
+        let once = try Calibration.collect(forward, samples: samples, wanted: [.squaredNorms, .blockInfluence])
+        var seen = [Int: [Double]]()
+        let result = try Calibration.sequential(forward, samples: samples, wanted: [.squaredNorms, .blockInfluence]) { b, stats, _ in
+            seen[b] = stats.inputs[Calibration.Site(block: b, role: .ffnDown)]?.squaredNorms
+            return nil
+        }
+        for b in [0, 17, 29] {
+            let a = once.inputs[Calibration.Site(block: b, role: .ffnDown)]!.squaredNorms, s = seen[b]!
+            #expect(zip(a, s).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "block \(b)")
+        }
+        #expect(zip(once.blockInfluence, result.blockInfluence).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    @Test func unstructuredMethodsReachTheirSparsity() throws {
+        let m = try Self.model.get(), samples = try Self.samples.get()
+        let dense = try perplexity(m)
+        let cases: [(String, Model, Double)] = [
+            ("magnitude 50%", try MagnitudePruning.prune(m, pattern: .fraction(0.5)), 0.5),
+            ("wanda 2:4", try CalibratedUnstructured.prune(m, method: .wanda, pattern: .nOfM(keep: 2, group: 4), samples: samples), 0.5),
+            ("sparsegpt 50%", try CalibratedUnstructured.prune(m, method: .sparsegpt, pattern: .fraction(0.5), samples: samples), 0.5),
+        ]
+        for (label, p, target) in cases {
+            let s = try PrunableLinears.sparsity(p)
+            #expect(abs(s - target) < 0.002, "\(label): sparsity \(s)")
+            let ppl = try perplexity(p)
+            #expect(ppl.isFinite && ppl > dense, "\(label): ppl \(ppl), dense \(dense)")
+            #expect(p.blockCount == 30 && p.parameterCount == m.parameterCount)
+        }
+    }
+
+    @Test func sliceGPTRotationAloneKeepsTheLogits() throws {
+        let m = try Self.model.get()
+        let rotated = try SliceGPT.prune(m, ratio: 0, samples: Array(try Self.samples.get().prefix(1)))
+        #expect(rotated.config.residualSize == 576 && !rotated.config.tiedOutputHead)
+        let window = Array(try Self.evaluation.get().prefix(24))
+        func logits(_ model: Model) throws -> Matrix {
+            let f = LlamaForward(weights: try LlamaWeights(model))
+            var cache = f.makeCache(capacity: window.count)
+            return f.logits(try f.forward(window, cache: &cache), rows: 0..<window.count)
+        }
+        let a = try logits(m), b = try logits(rotated)
+        let scale = a.data.map { abs($0) }.max()!
+        let worst = zip(a.data, b.data).map { abs($0 - $1) }.max()!
+        #expect(worst < 1e-3 * scale, "largest logit difference \(worst) (largest logit \(scale))")
+    }
+
+    @Test func sliceGPTSlicesTheStreamAndSavesWithShortcuts() throws {
+        let m = try Self.model.get()
+        let sliced = try SliceGPT.prune(m, ratio: 0.2, samples: try Self.sliceSamples.get())
+        #expect(sliced.config.residualSize == 456)
+        #expect(try sliced.matrix(.tokenEmbedding).cols == 456 && sliced.matrix(.attentionShortcut, block: 7).rows == 456)
+        #expect(try sliced.matrix(.ffnDown, block: 3).rows == 456 && sliced.matrix(.attentionQuery, block: 3).cols == 456)
+        let dense = try perplexity(m), ppl = try perplexity(sliced)
+        #expect(ppl.isFinite && ppl > dense && ppl < 10 * dense, "sliced ppl \(ppl), dense \(dense)")
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("sliced.safetensors").path
+        try ModelWriter.save(sliced, to: path, weightType: .f32)
+        let back = try ModelLoader.load(path)
+        #expect(back.config.residualSize == 456)
+        #expect(abs(try perplexity(back) - ppl) < 1e-6 * ppl)
+        #expect(throws: ModelError.self) { try ModelWriter.save(sliced, to: dir.appendingPathComponent("x.gguf").path) }
+    }
+
+    @Test func shortGPTDropsTheLeastInfluentialBlocks() throws {
+        #expect(ShortGPT.chooseBlocks(influence: [0.5, 0.1, 0.3, 0.05, 0.2], count: 2) == [1, 3])
+        #expect(try ShortGPT.removedCount(blocks: 30, ratio: 0.1) == 3)
+        let m = try Self.model.get()
+        let (pruned, removed, bi) = try ShortGPT.prune(m, removing: 3, samples: Array(try Self.samples.get().prefix(1)))
+        #expect(pruned.blockCount == 27 && removed.count == 3)
+        let threshold = removed.map { bi[$0] }.max()!
+        #expect(bi.indices.filter { !removed.contains($0) }.allSatisfy { bi[$0] >= threshold })
+        #expect(try perplexity(pruned).isFinite)
+    }
+
+    @Test func laCoCollapsesBlocks() throws {
+        let m = try Self.model.get()
+        let (pruned, merges) = try LaCo.prune(m, removing: 3, samples: Array(try Self.samples.get().prefix(1)))
+        #expect(pruned.blockCount == 27 && merges.reduce(0) { $0 + $1.absorbed } == 3)
+        // RDSC: the merged block is θ_l + Σ(θ_{l+k} − θ_l).
+        let first = merges[0]
+        let merged = try LaCo.merge(m, first: first.first, absorbing: first.absorbed)
+        let want = try (1...first.absorbed).reduce(try m.matrix(.ffnUp, block: first.first).data) { acc, k in
+            let next = try m.matrix(.ffnUp, block: first.first + k).data, base = try m.matrix(.ffnUp, block: first.first).data
+            return zip(acc, zip(next, base)).map { $0 + ($1.0 - $1.1) }
+        }
+        #expect(try merged.matrix(.ffnUp, block: first.first).data == want)
+        #expect(try perplexity(pruned).isFinite)
+    }
+}
