@@ -1,6 +1,18 @@
 import Models
 import Plots
 
+extension Arguments {
+    /// The model argument `name`, which `builtin` needs to be causal (llama): an error on the
+    /// argument naming the model's architecture otherwise.
+    func causalModel(_ name: String, for builtin: String) throws -> ModelObject {
+        let m = try model(name)
+        guard m.model.config.architecture == .llama else {
+            throw fail(argument: name, "\(builtin) needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
+        }
+        return m
+    }
+}
+
 extension BuiltinRegistry {
     /// Registers the causal-model evaluations beyond perplexity: zero-shot multiple choice,
     /// text generation and throughput.
@@ -12,10 +24,7 @@ extension BuiltinRegistry {
             returns: "record|table", category: "evaluation",
             doc: "Zero-shot multiple-choice accuracy as lm-evaluation-harness computes it: each choice is scored by the sum of its continuation tokens' log-likelihoods; acc takes the highest sum, acc_norm the highest sum per byte of the choice (arc, hellaswag, piqa). WinoGrande scores the shared ending after each option (partial scoring) and has no acc_norm. Data comes from ../shared/data (its README gives each file). One task gives a record (task, n, acc, acc_norm, stderr); a list or \"all\" gives a table. Shows progress per example; Ctrl-C stops.",
             example: "zeroshot(load(\"smollm2-135m\"), task=\"arc_easy\", limit=20)") { a in
-                let m = try a.model("model")
-                guard m.model.config.architecture == .llama else {
-                    throw a.fail(argument: "model", "zeroshot needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
-                }
+                let m = try a.causalModel("model", for: "zeroshot")
                 let tasks: [ZeroShotTask]
                 switch a.value("task") {
                 case .string("all"): tasks = ZeroShotTask.allCases
@@ -54,10 +63,7 @@ extension BuiltinRegistry {
             returns: "string", category: "evaluation",
             doc: "Continues `prompt` with up to `tokens` new tokens and returns the new text. Greedy (temperature 0) takes the most likely token at each step, as llama.cpp does; a positive temperature samples from softmax(logits / temperature), optionally among the `top_k` largest, with a seeded generator (the same seed gives the same text). Stops at the end-of-sequence token. The prompt is one batch from an empty cache (no BOS), then one token per step through the KV cache. Ctrl-C stops it between tokens (the cell ends interrupted; every variable is kept).",
             example: "generate(load(\"smollm2-135m\"), \"The capital of France is\", tokens=8)") { a in
-                let m = try a.model("model")
-                guard m.model.config.architecture == .llama else {
-                    throw a.fail(argument: "model", "generate needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
-                }
+                let m = try a.causalModel("model", for: "generate")
                 let tokens = try a.int("tokens", 1...1 << 20)
                 let temperature = try a.number("temperature", "≥ 0") { $0 >= 0 && $0.isFinite }
                 let topK = a.has("top_k") ? try a.int("top_k", 1...1 << 30) : nil
@@ -82,10 +88,7 @@ extension BuiltinRegistry {
             returns: "record", category: "evaluation",
             doc: "Speed of a causal model on this machine: a prompt of `prompt` tokens (WikiText-2 text) evaluated as one batch, then `tokens` greedy decode steps through the KV cache. Returns prompt and decode tokens per second and the seconds each took. For a side-by-side figure with llama.cpp use `bench/run inference`.",
             example: "throughput(load(\"smollm2-135m\"), prompt=64, tokens=8)") { a in
-                let m = try a.model("model")
-                guard m.model.config.architecture == .llama else {
-                    throw a.fail(argument: "model", "throughput needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
-                }
+                let m = try a.causalModel("model", for: "throughput")
                 let promptLength = try a.int("prompt", 1...m.model.config.contextLength)
                 let tokens = try a.int("tokens", 1...m.model.config.contextLength)
                 guard promptLength + tokens < m.model.config.contextLength else {

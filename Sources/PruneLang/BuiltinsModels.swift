@@ -99,10 +99,7 @@ extension BuiltinRegistry {
             returns: "number", category: "evaluation",
             doc: "Perplexity of a causal model: the text is tokenised once, cut into non-overlapping windows of `ctx` tokens from the start, each scored from an empty cache with no BOS (tokens 1…ctx−1), and ppl = exp(mean NLL). `data=\"wikitext2\"` is the WikiText-2 test split joined as SparseGPT and Wanda do (../shared/data/README.md); a path is read whole. Shows progress per window; Ctrl-C stops between windows.",
             example: "ppl(load(\"smollm2-135m\"), ctx=512, windows=2)") { a in
-                let m = try a.model("model")
-                guard m.model.config.architecture == .llama else {
-                    throw a.fail(argument: "model", "ppl needs a causal (llama) model; \(m.model.name) is a \(m.model.config.architecture.rawValue) encoder")
-                }
+                let m = try a.causalModel("model", for: "ppl")
                 let ctx = try a.int("ctx", 2...1 << 20)
                 guard ctx <= m.model.config.contextLength else {
                     throw a.fail(argument: "ctx", "ctx must be at most the model's context length \(m.model.config.contextLength), got \(ctx)")
