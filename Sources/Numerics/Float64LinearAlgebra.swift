@@ -42,6 +42,36 @@ public enum Float64LinearAlgebra {
         return (Array(w.reversed()), out)
     }
 
+    /// Eigenvalues in descending order of the symmetric n×n row-major `a`, values only (only its
+    /// upper triangle is read: LAPACK gets it as the column-major lower one, so LAPACKE makes no
+    /// transposed copy). `singlePrecision` solves in Float32 (ssyevd), about twice as fast, for
+    /// callers that need no more than Float32 accuracy; otherwise Float64 (dsyevd).
+    public static func symmetricEigenvaluesDescending(_ a: [Double], n: Int, singlePrecision: Bool = false) throws -> [Double] {
+        guard a.count == n * n else { throw NumericsError.shapeMismatch("expected \(n)×\(n) values, got \(a.count)") }
+        if n == 0 { return [] }
+        let jobz = Int8(UInt8(ascii: "N")), lower = Int8(UInt8(ascii: "L"))
+        if singlePrecision {
+            var a32 = a.map(Float.init)
+            var w = [Float](repeating: 0, count: n)
+            let info = a32.withUnsafeMutableBufferPointer { pa in
+                w.withUnsafeMutableBufferPointer { pw in
+                    LAPACKE_ssyevd(LAPACK_COL_MAJOR, jobz, lower, Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+                }
+            }
+            try checkLAPACK(info, "ssyevd")
+            return w.reversed().map(Double.init)
+        }
+        var a64 = a
+        var w = [Double](repeating: 0, count: n)
+        let info = a64.withUnsafeMutableBufferPointer { pa in
+            w.withUnsafeMutableBufferPointer { pw in
+                LAPACKE_dsyevd(LAPACK_COL_MAJOR, jobz, lower, Int32(n), pa.baseAddress, Int32(n), pw.baseAddress)
+            }
+        }
+        try checkLAPACK(info, "dsyevd")
+        return w.reversed()
+    }
+
     /// C ← alpha·op(A)·op(B) + beta·C on raw row-major Float64 buffers (cblas_dgemm), with leading
     /// dimensions given so sub-blocks can be addressed.
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,

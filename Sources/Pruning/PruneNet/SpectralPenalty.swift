@@ -71,8 +71,7 @@ public struct LayerSpectrum: Sendable {
             g = [Double](repeating: 0, count: cols * cols)
             LayerSpectrum.syrk(gather(kept), rows: k, cols: cols, alpha: 1, beta: 0, into: &g)
         }
-        return fast ? try LayerSpectrum.singularValuesFloat32(gram: g, cols: cols, rank: min(k, cols))
-                    : try LayerSpectrum.singularValues(gram: g, cols: cols, rank: min(k, cols))
+        return try LayerSpectrum.singularValues(gram: g, cols: cols, rank: min(k, cols), fast: fast)
     }
 
     /// The penalty of keeping rows `kept`: `distance` between the original and pruned singular
@@ -104,32 +103,10 @@ public struct LayerSpectrum: Sendable {
         }
     }
 
-    /// √ of the `rank` largest eigenvalues of the Gram matrix in Float32 (ssyevd on the upper
-    /// triangle, read as the column-major lower one, so LAPACKE makes no transposed copy).
-    static func singularValuesFloat32(gram g: [Double], cols: Int, rank: Int) throws -> [Double] {
-        var a = g.map(Float.init)
-        var w = [Float](repeating: 0, count: cols)
-        let info = a.withUnsafeMutableBufferPointer { pa in
-            w.withUnsafeMutableBufferPointer { pw in
-                LAPACKE_ssyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")),
-                               Int32(cols), pa.baseAddress, Int32(cols), pw.baseAddress)
-            }
-        }
-        guard info == 0 else { throw PruningError("the symmetric eigensolver ssyevd failed (info \(info))") }
-        return w.reversed().prefix(rank).map { Swift.max(Double($0), 0).squareRoot() }
-    }
-
-    /// √ of the `rank` largest eigenvalues of the Gram matrix (upper triangle read; consumed).
-    static func singularValues(gram g: [Double], cols: Int, rank: Int) throws -> [Double] {
-        var a = g
-        var w = [Double](repeating: 0, count: cols)
-        let info = a.withUnsafeMutableBufferPointer { pa in
-            w.withUnsafeMutableBufferPointer { pw in
-                LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "L")),
-                               Int32(cols), pa.baseAddress, Int32(cols), pw.baseAddress)
-            }
-        }
-        guard info == 0 else { throw PruningError("the symmetric eigensolver dsyevd failed (info \(info))") }
-        return w.reversed().prefix(rank).map { Swift.max($0, 0).squareRoot() }
+    /// √ of the `rank` largest eigenvalues of the Gram matrix (upper triangle read), solved in
+    /// Float32 when `fast` (training's inner loop) and in Float64 otherwise.
+    static func singularValues(gram g: [Double], cols: Int, rank: Int, fast: Bool = false) throws -> [Double] {
+        try Float64LinearAlgebra.symmetricEigenvaluesDescending(g, n: cols, singlePrecision: fast)
+            .prefix(rank).map { Swift.max($0, 0).squareRoot() }
     }
 }
