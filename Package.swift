@@ -28,9 +28,12 @@ let package = Package(
         .systemLibrary(name: "CReadline", path: "Sources/CReadline",
                        providers: [.apt(["libreadline-dev"])]),
 
+        // Quantised dot products in llama.cpp's arithmetic (AVX2 with a portable fallback).
+        .target(name: "CQuant", path: "Sources/CQuant"),
+
         // The library layers.
         .target(name: "Numerics", dependencies: ["CBLAS"]),
-        .target(name: "Models", dependencies: ["Numerics"]),
+        .target(name: "Models", dependencies: ["Numerics", "CQuant"]),
         .target(name: "Pruning", dependencies: ["Models", "Numerics", "CBLAS"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),

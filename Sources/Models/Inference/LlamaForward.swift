@@ -74,16 +74,10 @@ public struct LlamaForward: Sendable {
 
     /// Logits (rows × vocab) of hidden-state rows `rows` of `hidden`.
     public func logits(_ hidden: Matrix, rows: Range<Int>) -> Matrix {
-        let v = weights.head.rows, d = weights.head.cols
-        var out = Matrix(rows: rows.count, cols: v)
-        hidden.data.withUnsafeBufferPointer { h in
-            weights.head.data.withUnsafeBufferPointer { w in
-                out.data.withUnsafeMutableBufferPointer { o in
-                    StridedBLAS.gemm(transB: true, m: rows.count, n: v, k: d, a: h.baseAddress! + rows.lowerBound * d, lda: d,
-                                     b: w.baseAddress!, ldb: d, c: o.baseAddress!, ldc: v)
-                }
-            }
-        }
+        let d = weights.head.cols
+        let slice = Array(hidden.data[rows.lowerBound * d..<rows.upperBound * d])
+        var out = Matrix(rows: rows.count, cols: weights.head.rows)
+        out.data = project(slice, rows: rows.count, weights.head, weights.headLlamaCpp)
         return out
     }
 
@@ -126,7 +120,7 @@ public struct LlamaForward: Sendable {
         let attended = attention(b, h, rows: t, start: start, cache: &cache, slot: slot)
         observer?(.linearInput(block: b, role: .attentionOutput, input: attended, rows: t))
         if let s = w.attentionShortcut { x = multiply(x, rows: t, by: s) }
-        accumulate(&x, attended, rows: t, inner: w.output.cols, weight: w.output)
+        accumulate(&x, attended, rows: t, weight: w.output, w.llamaCpp[.attentionOutput])
     }
 
     /// x ← x·S + FFN(norm(x)), S the FFN shortcut (identity when nil).
@@ -137,7 +131,7 @@ public struct LlamaForward: Sendable {
         let act = ffnActivation(w, h, rows: t)
         observer?(.linearInput(block: b, role: .ffnDown, input: act, rows: t))
         if let s = w.ffnShortcut { x = multiply(x, rows: t, by: s) }
-        accumulate(&x, act, rows: t, inner: w.width, weight: w.down)
+        accumulate(&x, act, rows: t, weight: w.down, w.llamaCpp[.ffnDown])
     }
 
     /// RMSNorm of each row of `x` (mean square over the hidden size, as SliceGPT keeps it).
@@ -168,38 +162,48 @@ public struct LlamaForward: Sendable {
         return out
     }
 
-    /// x += a · Wᵀ, with a rows × inner and W out × inner (x rows × out).
-    func accumulate(_ x: inout [Float], _ a: [Float], rows t: Int, inner: Int, weight: Matrix) {
-        let d = weight.rows
-        guard inner > 0 else { return }
-        a.withUnsafeBufferPointer { ap in
-            weight.data.withUnsafeBufferPointer { wp in
-                x.withUnsafeMutableBufferPointer { xp in
-                    StridedBLAS.gemm(transB: true, m: t, n: d, k: inner, a: ap.baseAddress!, lda: inner,
-                                     b: wp.baseAddress!, ldb: inner, beta: 1, c: xp.baseAddress!, ldc: d)
-                }
-            }
-        }
+    /// x += a · Wᵀ, with a rows × inner and W out × inner (x rows × out), in the arithmetic of
+    /// `stored` when given (see `product`).
+    func accumulate(_ x: inout [Float], _ a: [Float], rows t: Int, weight: Matrix, _ stored: LlamaCppLinear?) {
+        product(a, rows: t, weight, stored, into: &x, accumulate: true)
     }
 
-    /// h · Wᵀ for a rows × k input and an n × k weight.
-    func project(_ h: [Float], rows t: Int, _ weight: Matrix) -> [Float] {
+    /// h · Wᵀ for a rows × k input and an n × k weight, in the arithmetic of `stored` when given.
+    func project(_ h: [Float], rows t: Int, _ weight: Matrix, _ stored: LlamaCppLinear?) -> [Float] {
         var out = [Float](repeating: 0, count: t * weight.rows)
-        h.withUnsafeBufferPointer { hp in
+        product(h, rows: t, weight, stored, into: &out, accumulate: false)
+        return out
+    }
+
+    /// out (+)= a · Wᵀ (a rows × k, W n × k, out rows × n). With a stored quantised weight, the
+    /// activations are quantised as llama.cpp quantises them and the product runs on the integer
+    /// kernel over the stored blocks, row by row, so a token's result does not depend on how
+    /// many rows share the batch; types without a kernel round the activations and use BLAS.
+    func product(_ a: [Float], rows t: Int, _ weight: Matrix, _ stored: LlamaCppLinear?, into out: inout [Float], accumulate: Bool) {
+        let n = weight.rows, k = weight.cols
+        guard k > 0, t > 0 else { return }
+        if let stored, stored.hasIntegerKernel {
+            a.withUnsafeBufferPointer { ap in
+                out.withUnsafeMutableBufferPointer { op in stored.multiply(ap.baseAddress!, rows: t, into: op.baseAddress!, accumulate: accumulate) }
+            }
+            return
+        }
+        var input = a
+        stored?.roundActivations(&input, rows: t)
+        input.withUnsafeBufferPointer { ap in
             weight.data.withUnsafeBufferPointer { wp in
                 out.withUnsafeMutableBufferPointer { op in
-                    StridedBLAS.gemm(transB: true, m: t, n: weight.rows, k: weight.cols, a: hp.baseAddress!, lda: weight.cols,
-                                     b: wp.baseAddress!, ldb: weight.cols, c: op.baseAddress!, ldc: weight.rows)
+                    StridedBLAS.gemm(transB: true, m: t, n: n, k: k, a: ap.baseAddress!, lda: k,
+                                     b: wp.baseAddress!, ldb: k, beta: accumulate ? 1 : 0, c: op.baseAddress!, ldc: n)
                 }
             }
         }
-        return out
     }
 
     /// SiLU(h·Wgᵀ) ⊙ (h·Wuᵀ): the FFN's intermediate activations (rows × n).
     func ffnActivation(_ w: LlamaWeights.Block, _ h: [Float], rows t: Int) -> [Float] {
-        var g = project(h, rows: t, w.gate)
-        let u = project(h, rows: t, w.up)
+        var g = project(h, rows: t, w.gate, w.llamaCpp[.ffnGate])
+        let u = project(h, rows: t, w.up, w.llamaCpp[.ffnUp])
         g.withUnsafeMutableBufferPointer { gp in
             u.withUnsafeBufferPointer { up in Kernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width) }
         }
@@ -213,11 +217,17 @@ public struct LlamaForward: Sendable {
         let w = weights.blocks[b]
         let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
-        var q = project(h, rows: t, w.query)
-        var k = project(h, rows: t, w.key)
-        let v = project(h, rows: t, w.value)
+        var q = project(h, rows: t, w.query, w.llamaCpp[.attentionQuery])
+        var k = project(h, rows: t, w.key, w.llamaCpp[.attentionKey])
+        var v = project(h, rows: t, w.value, w.llamaCpp[.attentionValue])
         RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
         RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
+        let half = weights.arithmetic == .llamaCpp
+        if half {   // llama.cpp's f16 KV cache, and the queries converted to f16 for K·Q.
+            LlamaCppArithmetic.roundToHalf(&q)
+            LlamaCppArithmetic.roundToHalf(&k)
+            LlamaCppArithmetic.roundToHalf(&v)
+        }
         // Append keys and values to the cache.
         cache.keys[slot].withUnsafeMutableBufferPointer { kc in
             k.withUnsafeBufferPointer { kp in (kc.baseAddress! + start * kvWidth).update(from: kp.baseAddress!, count: t * kvWidth) }
@@ -242,7 +252,10 @@ public struct LlamaForward: Sendable {
                                 StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
                                                  a: qp.baseAddress! + head * hd, lda: qWidth,
                                                  b: kc.baseAddress! + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
-                                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
+                                Kernels.parallelRows(t) { i in
+                                    Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1)
+                                    if half { LlamaCppArithmetic.roundToHalf(s + i * total, count: start + i + 1) }   // f16 for P·V
+                                }
                                 // out_h = P · V_g   (t × hd)
                                 StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total,
                                                  b: vc.baseAddress! + kvHead * hd, ldb: kvWidth,

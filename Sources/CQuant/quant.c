@@ -1,0 +1,242 @@
+// Quantised kernels in llama.cpp's arithmetic; see include/CQuant.h. The portable functions define
+// the results; the AVX2 ones compute the same integers with wider instructions.
+#include "CQuant.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define PLQ_X86 1
+#endif
+
+// MARK: - fp16
+
+/// The fp16 value nearest to f (ties to even), read back as a float.
+static inline float round_half(float f) { return (float)(_Float16)f; }
+
+/// The float value of the fp16 bit pattern h.
+static inline float half_to_float(uint16_t h) {
+    _Float16 v;
+    memcpy(&v, &h, 2);
+    return (float)v;
+}
+
+// MARK: - Portable kernels
+
+static void quantize_row_portable(const float *x, plq_block_q8 *y, int64_t cols, int with_sum) {
+    for (int64_t b = 0; b < cols / 32; b++) {
+        const float *v = x + b * 32;
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(v[j]));
+        const float d = amax / 127.f;
+        const float id = amax != 0 ? 127.f / amax : 0.f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            const int q = (int)nearbyintf(v[j] * id);
+            y[b].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        y[b].d = round_half(d);
+        y[b].s = with_sum ? y[b].d * (float)sum : 0.f;
+    }
+}
+
+static float dot_portable(int type, const uint8_t *w, int64_t blocks, const plq_block_q8 *x) {
+    float total = 0;
+    for (int64_t b = 0; b < blocks; b++) {
+        const int8_t *qy = x[b].qs;
+        int sumi = 0;
+        switch (type) {
+        case PLQ_Q4_0: {
+            const uint8_t *blk = w + b * 18, *qs = blk + 2;
+            for (int j = 0; j < 16; j++) sumi += ((qs[j] & 0x0F) - 8) * qy[j] + ((qs[j] >> 4) - 8) * qy[j + 16];
+            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi;
+            break;
+        }
+        case PLQ_Q4_1: {
+            const uint8_t *blk = w + b * 20, *qs = blk + 4;
+            for (int j = 0; j < 16; j++) sumi += (qs[j] & 0x0F) * qy[j] + (qs[j] >> 4) * qy[j + 16];
+            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi
+                   + half_to_float(*(const uint16_t *)(blk + 2)) * x[b].s;
+            break;
+        }
+        default: {   // PLQ_Q8_0
+            const uint8_t *blk = w + b * 34;
+            const int8_t *qs = (const int8_t *)(blk + 2);
+            for (int j = 0; j < 32; j++) sumi += qs[j] * qy[j];
+            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi;
+        }
+        }
+    }
+    return total;
+}
+
+// MARK: - AVX2 kernels
+
+#ifdef PLQ_X86
+#define PLQ_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+PLQ_AVX2 static inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+PLQ_AVX2 static inline int hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+PLQ_AVX2 static inline float f16c_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+/// 16 bytes of nibbles → 32 bytes: the low nibbles (elements 0..15), then the high ones (16..31).
+PLQ_AVX2 static inline __m256i nibbles(const uint8_t *qs) {
+    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+/// Σ over 32 lanes of a·b for signed bytes a and b, as 8 int32 partial sums.
+PLQ_AVX2 static inline __m256i dot_signed(__m256i a, __m256i b) {
+    const __m256i ax = _mm256_sign_epi8(a, a), sy = _mm256_sign_epi8(b, a);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+
+PLQ_AVX2 static void quantize_row_avx2(const float *x, plq_block_q8 *y, int64_t cols, int with_sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t b = 0; b < cols / 32; b++) {
+        const float *v = x + b * 32;
+        __m256 v0 = _mm256_loadu_ps(v), v1 = _mm256_loadu_ps(v + 8), v2 = _mm256_loadu_ps(v + 16), v3 = _mm256_loadu_ps(v + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.f;
+        const __m256 id = _mm256_set1_ps(amax != 0 ? 127.f / amax : 0.f);
+#define mode (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, id), mode));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, id), mode));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), mode));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), mode));
+        y[b].d = _cvtsh_ss(_cvtss_sh(d, 0));
+        y[b].s = with_sum ? y[b].d * (float)hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3))) : 0.f;
+        // Pack to bytes; packs interleave 128-bit lanes, the permute restores element order.
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[b].qs, p);
+#undef mode
+    }
+}
+
+PLQ_AVX2 static float dot_avx2(int type, const uint8_t *w, int64_t blocks, const plq_block_q8 *x) {
+    __m256 acc = _mm256_setzero_ps();
+    float minimums = 0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    switch (type) {
+    case PLQ_Q4_0:
+        for (int64_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = w + b * 18;
+            const __m256i qx = _mm256_sub_epi8(nibbles(blk + 2), _mm256_set1_epi8(8));
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const __m256 scale = _mm256_set1_ps(f16c_to_float(*(const uint16_t *)blk) * x[b].d);
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot_signed(qx, qy)), acc);
+        }
+        break;
+    case PLQ_Q4_1:
+        for (int64_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = w + b * 20;
+            const __m256i qx = nibbles(blk + 4);   // unsigned 0..15
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, qy), ones);
+            const __m256 scale = _mm256_set1_ps(f16c_to_float(*(const uint16_t *)blk) * x[b].d);
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc);
+            minimums += f16c_to_float(*(const uint16_t *)(blk + 2)) * x[b].s;
+        }
+        break;
+    default:   // PLQ_Q8_0
+        for (int64_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = w + b * 34;
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)(blk + 2));
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const __m256 scale = _mm256_set1_ps(f16c_to_float(*(const uint16_t *)blk) * x[b].d);
+            acc = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot_signed(qx, qy)), acc);
+        }
+    }
+    return hsum_ps(acc) + minimums;
+}
+
+PLQ_AVX2 static void round_half_avx2(float *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm256_storeu_ps(x + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; i++) x[i] = _cvtsh_ss(_cvtss_sh(x[i], 0));
+}
+
+static int have_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+}
+#else
+static int have_avx2(void) { return 0; }
+#endif
+
+// MARK: - Entry points
+
+int plq_uses_avx2(void) { return have_avx2(); }
+
+void plq_quantize_row(const float *x, plq_block_q8 *y, int64_t cols, int with_sum) {
+#ifdef PLQ_X86
+    if (have_avx2()) { quantize_row_avx2(x, y, cols, with_sum); return; }
+#endif
+    quantize_row_portable(x, y, cols, with_sum);
+}
+
+void plq_fake_quantize(float *x, int64_t rows, int64_t cols, int with_sum) {
+    plq_block_q8 blocks[64];
+    for (int64_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        for (int64_t start = 0; start < cols; start += 64 * 32) {
+            const int64_t n = cols - start < 64 * 32 ? cols - start : 64 * 32;
+            plq_quantize_row(row + start, blocks, n, with_sum);
+            for (int64_t j = 0; j < n; j++) row[start + j] = blocks[j / 32].d * (float)blocks[j / 32].qs[j % 32];
+        }
+    }
+}
+
+void plq_round_half(float *x, int64_t n) {
+#ifdef PLQ_X86
+    if (have_avx2()) { round_half_avx2(x, n); return; }
+#endif
+    for (int64_t i = 0; i < n; i++) x[i] = round_half(x[i]);
+}
+
+int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+               const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
+    if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
+    const int64_t blocks = cols / 32;
+    float (*dot)(int, const uint8_t *, int64_t, const plq_block_q8 *) = dot_portable;
+#ifdef PLQ_X86
+    if (have_avx2()) dot = dot_avx2;
+#endif
+    // Weight row outermost: it stays in L1 while every activation row streams past it.
+    for (int64_t r = row0; r < row1; r++) {
+        const uint8_t *w = weights + r * row_bytes;
+        for (int64_t i = 0; i < count; i++) {
+            const float v = dot(type, w, blocks, x + i * blocks);
+            if (accumulate) out[i * ldo + r] += v; else out[i * ldo + r] = v;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,142 @@
+import CQuant
+import Foundation
+import Numerics
+
+/// Which arithmetic a llama forward pass uses for its products.
+public enum ForwardArithmetic: String, Sendable {
+    /// As llama.cpp computes on a CPU: the activation entering a product with a quantised weight
+    /// is itself quantised to 8-bit blocks (ggml's Q8_0 or Q8_1, whichever the weight type pairs
+    /// with), and queries, keys, values and attention weights are rounded to fp16 (its f16 KV
+    /// cache). Weights held in memory as Float32 (what pruning produces) meet Float32 activations.
+    case llamaCpp
+    /// Float32 everywhere: weights dequantised once, activations never rounded.
+    case float32
+}
+
+/// How llama.cpp rounds the activation entering a product with a weight of some storage type.
+public enum ActivationQuantization: Sendable, Equatable {
+    /// Left as Float32 (F32 weights).
+    case none
+    /// 8-bit blocks of 32 with an fp16 scale (ggml Q8_0: Q4_0, Q5_0, Q8_0 and IQ4_NL weights).
+    case q8_0
+    /// 8-bit blocks of 32 with an fp16 scale and block sum (ggml Q8_1: Q4_1 and Q5_1 weights).
+    case q8_1
+    /// Rounded to fp16 (F16 weights).
+    case half
+
+    /// The activation rounding llama.cpp applies against a weight stored as `type`; nil when this
+    /// project does not model it (the K-quants use 256-wide Q8_K blocks: left as Float32).
+    init?(weightType type: GGMLType) {
+        switch type {
+        case .f32: self = .none
+        case .q4_0, .q5_0, .q8_0, .iq4_NL: self = .q8_0
+        case .q4_1, .q5_1: self = .q8_1
+        case .f16: self = .half
+        default: return nil
+        }
+    }
+}
+
+/// One linear layer's weight as llama.cpp multiplies it: the activation rounding its storage type
+/// implies and, for Q4_0, Q4_1 and Q8_0, the stored blocks themselves, so a single token's product
+/// (decoding) runs on 8-bit integer dot products instead of streaming Float32 weights.
+public struct LlamaCppLinear: Sendable {
+    /// The rounding applied to activations entering this product.
+    public let activation: ActivationQuantization
+    /// The stored ggml type of `packed`.
+    let type: GGMLType
+    /// The weight's blocks, row after row (empty when the type has no integer kernel here).
+    let packed: [UInt8]
+    /// Bytes per weight row.
+    let rowBytes: Int
+    /// Weight rows (outputs) and columns (inputs).
+    let rows: Int, cols: Int
+
+    /// The llama.cpp view of `tensor`, or nil when it is held as Float32 in memory, its rounding is
+    /// not modelled, or its width is not a whole number of 32-blocks.
+    public init?(_ tensor: WeightTensor) throws {
+        guard case let .gguf(file, info) = tensor.storage, let activation = ActivationQuantization(weightType: info.type),
+              activation != .none, tensor.cols % 32 == 0 else { return nil }
+        self.activation = activation
+        type = info.type
+        rows = tensor.rows
+        cols = tensor.cols
+        guard [.q4_0, .q4_1, .q8_0].contains(info.type) else {
+            packed = []
+            rowBytes = 0
+            return
+        }
+        let rowBytes = cols / info.type.blockSize * info.type.bytesPerBlock, rows = rows
+        self.rowBytes = rowBytes
+        let raw = try file.rawBytes(of: info)
+        var bytes = [UInt8](repeating: 0, count: rows * rowBytes)
+        raw.withUnsafeBytes { src in
+            bytes.withUnsafeMutableBytes { dst in
+                if let order = tensor.rowOrder {
+                    for (r, stored) in order.enumerated() {
+                        (dst.baseAddress! + r * rowBytes).copyMemory(from: src.baseAddress! + stored * rowBytes, byteCount: rowBytes)
+                    }
+                } else {
+                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[0..<rows * rowBytes]))
+                }
+            }
+        }
+        packed = bytes
+    }
+
+    /// Whether single-token products run on the integer kernel.
+    var hasIntegerKernel: Bool { !packed.isEmpty }
+
+    /// `rows × cols` activations (row-major) rounded in place as llama.cpp rounds them for this product.
+    func roundActivations(_ x: inout [Float], rows t: Int) {
+        switch activation {
+        case .none: return
+        case .half: LlamaCppArithmetic.roundToHalf(&x)
+        case .q8_0, .q8_1:
+            let sum: Int32 = activation == .q8_1 ? 1 : 0
+            x.withUnsafeMutableBufferPointer { p in plq_fake_quantize(p.baseAddress!, Int64(t), Int64(cols), sum) }
+        }
+    }
+
+    /// out[i·rows + r] (+)= dot(weight row r, activation row i) for `t` activation rows of width
+    /// cols, on the integer kernel (call only when `hasIntegerKernel`); adds when `accumulate`.
+    func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let blocks = cols / 32
+        var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
+        let sum: Int32 = activation == .q8_1 ? 1 : 0
+        quantized.withUnsafeMutableBufferPointer { q in
+            for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
+        }
+        let workers = rows * t >= 512 ? ProcessInfo.processInfo.activeProcessorCount : 1
+        let chunk = (rows + workers - 1) / workers
+        packed.withUnsafeBufferPointer { w in
+            quantized.withUnsafeBufferPointer { q in
+                let wp = UncheckedSendable(w.baseAddress!), qp = UncheckedSendable(q.baseAddress!), op = UncheckedSendable(out)
+                let run = { (worker: Int) in
+                    let lo = worker * chunk, hi = min(self.rows, lo + chunk)
+                    guard lo < hi else { return }
+                    _ = plq_matmul(Int32(self.type.rawValue), wp.value, Int64(self.rowBytes), Int64(lo), Int64(hi), Int64(self.cols),
+                                   qp.value, Int64(t), op.value, Int64(self.rows), accumulate ? 1 : 0)
+                }
+                if workers == 1 { run(0) } else {
+                    let work = UncheckedSendable(run)
+                    DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) }
+                }
+            }
+        }
+    }
+}
+
+/// Entry points shared by the llama.cpp-arithmetic paths.
+enum LlamaCppArithmetic {
+    /// Rounds every value to the nearest fp16 in place (llama.cpp's f16 KV cache and f16 products).
+    static func roundToHalf(_ x: inout [Float]) {
+        x.withUnsafeMutableBufferPointer { p in plq_round_half(p.baseAddress!, Int64(p.count)) }
+    }
+
+    /// Rounds `n` values at `p` to fp16 in place.
+    static func roundToHalf(_ p: UnsafeMutablePointer<Float>, count n: Int) { plq_round_half(p, Int64(n)) }
+
+    /// Whether the integer kernels use AVX2 on this CPU.
+    static var usesAVX2: Bool { plq_uses_avx2() != 0 }
+}
