@@ -34,7 +34,7 @@ let package = Package(
         // The library layers.
         .target(name: "Numerics", dependencies: ["CBLAS"]),
         .target(name: "Models", dependencies: ["Numerics", "CQuant"]),
-        .target(name: "Pruning", dependencies: ["Models", "Numerics", "CBLAS"]),
+        .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode

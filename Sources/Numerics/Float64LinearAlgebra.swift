@@ -72,6 +72,22 @@ public enum Float64LinearAlgebra {
         return w.reversed()
     }
 
+    /// C ← alpha·AᵀA + beta·C on the upper triangle only (cblas_dsyrk), for a row-major
+    /// rows×cols `a` and a row-major cols×cols `c`; the strict lower triangle of `c` is left as it
+    /// was. The Gram-matrix update PruneNet's penalty needs (a rank-k add or subtract).
+    public static func gramUpdateUpper(_ a: [Double], rows: Int, cols: Int, alpha: Double = 1, beta: Double = 0,
+                                       into c: inout [Double]) throws {
+        guard a.count == rows * cols else { throw NumericsError.shapeMismatch("expected \(rows)×\(cols) values in A, got \(a.count)") }
+        guard c.count == cols * cols else { throw NumericsError.shapeMismatch("expected \(cols)×\(cols) values in C, got \(c.count)") }
+        guard cols > 0 else { return }
+        a.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { pc in
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(cols), Int32(rows), alpha,
+                            pa.baseAddress, Int32(max(cols, 1)), beta, pc.baseAddress, Int32(cols))
+            }
+        }
+    }
+
     /// C ← alpha·op(A)·op(B) + beta·C on raw row-major Float64 buffers (cblas_dgemm), with leading
     /// dimensions given so sub-blocks can be addressed.
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,

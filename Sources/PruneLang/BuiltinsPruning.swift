@@ -199,7 +199,10 @@ extension BuiltinRegistry {
                                            .optional("gamma", "number", default: .number(0.99), "discount of the future penalty (eq. 7)"),
                                            .optional("lr", "number", default: .number(5e-4), "AdamW learning rate"),
                                            .optional("seed", "number", default: .number(0), "seed of the initialisation and the draws"),
-                                           .optional("variant", "string", default: .string("paper"), "\"paper\" or \"authors\" (the authors' code)")],
+                                           .optional("variant", "string", default: .string("paper"), "\"paper\" or \"authors\" (the authors' code)"),
+                                           .optional("temperature", "number", default: .number(1), "relaxed-Bernoulli temperature τ: scores σ((z + logit ε)/τ) (1 is eq. 4)"),
+                                           .optional("normalize", "bool", default: .bool(false), "divide each episode's advantages by their standard deviation over layers (not in the paper)"),
+                                           .optional("init_scale", "number", default: .number(1), "multiplier on the learner's default initialisation")],
             returns: "policy", category: "pruning",
             doc: "Trains a PruneNet policy (Sengupta et al., ICLR 2025, §4 and Algorithm 1) on the model's FFN state matrices (gate for llama, up for BERT), with no calibration data. One learner (W_inter n×d, W_proj 1×n) scores every row of every layer, σ(W·W_interᵀ·W_projᵀ), computed as σ(W·v) without the n×n product. Each episode visits every layer: relaxed-Bernoulli noise on the scores (eq. 4), (1−ratio)·n rows drawn without replacement in proportion to the noisy scores, and the penalty D_l = KS (or AD) distance between the singular values of the original and kept rows (from the Gram matrix of the kept rows). `variant=\"paper\"`: REINFORCE on Σ_l (G_l − b_l)·∇log P(S_l) with G_l = Σ_k γ^k D_{l+k} (eq. 7), the exact log-probability of each draw (sequential draws without replacement, Plackett–Luce, given the noise), a baseline b_l = the mean of layer l's return over earlier episodes (so episode 1 only sets it), one AdamW step per episode, and the learner of the best episode kept. `variant=\"authors\"` follows the authors' code: reward 1/D_l, no return-to-go or baseline, a step after every layer, the last learner kept. Progress shows each episode's mean penalty and the best so far; Ctrl-C stops and returns the best policy so far, marked interrupted.",
             example: "m = load(\"smollm2-135m\")\np = train_policy(m, ratio=0.3, episodes=2, seed=0)\np.curve") { a in
@@ -214,6 +217,9 @@ extension BuiltinRegistry {
                 o.distance = d
                 guard let v = PolicyTrainingOptions.Variant(rawValue: try a.choice("variant", ["paper", "authors"])) else { throw a.fail(argument: "variant", "variant must be paper or authors") }
                 o.variant = v
+                o.temperature = try a.number("temperature", "positive") { $0 > 0 && $0.isFinite }
+                o.normalizeReturns = try a.bool("normalize")
+                o.initScale = try a.number("init_scale", "positive") { $0 > 0 && $0.isFinite }
                 return .object(PolicyObject(try Self.trainPolicy(m.model, o, a)))
             })
         register(Builtin(

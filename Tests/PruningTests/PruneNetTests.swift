@@ -63,6 +63,38 @@ struct PruneNetTests {
         #expect(gInter.contains { abs($0) > 1e-3 } && gProj.contains { abs($0) > 1e-3 })
     }
 
+    @Test func temperedGradientMatchesFiniteDifferences() throws {
+        // At temperature τ the weights are σ((z + noise)/τ): the analytic ∂log P/∂z against
+        // central differences, for τ = 0.25 (the 1/τ factor matters: without it the error is 3×).
+        let n = 10, k = 6, tau = 0.25
+        var rng = SeededRandom(seed: 9)
+        let z = (0..<n).map { _ in rng.normal() }
+        let noise = PolicySampling.logisticNoise(count: n, rng: &rng)
+        func weights(_ z: [Double]) -> [Double] { zip(z, noise).map { PolicySampling.sigmoid(($0 + $1) / tau) } }
+        let kept = try PolicySampling.draw(weights: weights(z), count: k, rng: &rng)
+        let g = PolicySampling.logProbabilityGradient(kept: kept, weights: weights(z), temperature: tau)
+        let h = 1e-6
+        var worst = 0.0
+        for i in 0..<n {
+            var up = z, down = z
+            up[i] += h; down[i] -= h
+            let fd = (PolicySampling.logProbability(kept: kept, weights: weights(up))
+                      - PolicySampling.logProbability(kept: kept, weights: weights(down))) / (2 * h)
+            worst = max(worst, abs(fd - g[i]) / max(1, abs(g[i])))
+        }
+        #expect(worst < 1e-5, "largest relative gradient error \(worst)")
+        #expect(g.contains { abs($0) > 1e-2 })
+    }
+
+    @Test func optionsSavedBeforeTheNewKnobsStillDecode() throws {
+        let old = #"{"ratio":0.3,"episodes":20,"distance":"ks","gamma":0.99,"learningRate":0.0005,"seed":4,"variant":"paper","fastEigenvalues":true}"#
+        let o = try JSONDecoder().decode(PolicyTrainingOptions.self, from: Data(old.utf8))
+        #expect(o.seed == 4 && o.temperature == 1 && !o.normalizeReturns && o.initScale == 1)
+        var changed = PolicyTrainingOptions()
+        changed.temperature = 0.5; changed.normalizeReturns = true; changed.initScale = 10
+        #expect(try JSONDecoder().decode(PolicyTrainingOptions.self, from: JSONEncoder().encode(changed)) == changed)
+    }
+
     @Test func directionCollapsesThePaperProduct() throws {
         // σ(W·W_interᵀ·W_projᵀ) computed with the n×n product equals σ(W·v).
         let n = 7, d = 3
@@ -172,6 +204,8 @@ struct PruneNetTests {
         #expect(throws: PruningError("ratio must be in [0, 1), got 1.2")) { try o.validate() }
         o.ratio = 0.2; o.episodes = 0
         #expect(throws: PruningError("episodes must be at least 1, got 0")) { try o.validate() }
+        o.episodes = 1; o.temperature = 0
+        #expect(throws: PruningError("temperature must be positive, got 0.0")) { try o.validate() }
     }
 
     static func smolPolicy(_ m: Model) -> PrunePolicy {

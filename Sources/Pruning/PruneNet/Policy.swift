@@ -99,7 +99,8 @@ public struct PrunePolicy: Sendable {
     }
 
     /// The neurons each block keeps at `ratios` (one per block): a draw of eq. 4 from
-    /// `SeededRandom(seed)`, or the top-k scores when `deterministic`.
+    /// `SeededRandom(seed)` at the temperature the policy was trained with, or the top-k scores
+    /// when `deterministic`.
     public func keptNeurons(_ model: Model, ratios: [Double], seed: UInt64, deterministic: Bool) throws -> [Int: [Int]] {
         guard ratios.count == model.blockCount else {
             throw PruningError("need one ratio per block (\(model.blockCount)), got \(ratios.count)")
@@ -110,7 +111,7 @@ public struct PrunePolicy: Sendable {
         for b in 0..<model.blockCount {
             let k = try FFNPruning.keptCount(width: z[b].count, ratio: ratios[b])
             kept[b] = deterministic ? PolicySampling.topK(logits: z[b], count: k)
-                                    : try PolicySampling.act(logits: z[b], count: k, rng: &rng).kept
+                                    : try PolicySampling.act(logits: z[b], count: k, rng: &rng, temperature: info.options.temperature).kept
         }
         return kept
     }

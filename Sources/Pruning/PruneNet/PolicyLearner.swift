@@ -18,12 +18,12 @@ public struct PolicyLearner: Sendable, Equatable {
     public var wProj: [Double]
 
     /// A learner with PyTorch's default `nn.Linear` initialisation (uniform on ±1/√fan_in:
-    /// fan_in = d for W_inter, n for W_proj), drawn from `SeededRandom(seed)`.
-    public init(n: Int, d: Int, seed: UInt64) {
+    /// fan_in = d for W_inter, n for W_proj), drawn from `SeededRandom(seed)`, times `scale`.
+    public init(n: Int, d: Int, seed: UInt64, scale: Double = 1) {
         self.n = n
         self.d = d
         var rng = SeededRandom(seed: seed)
-        let a = 1 / Double(d).squareRoot(), b = 1 / Double(n).squareRoot()
+        let a = scale / Double(d).squareRoot(), b = scale / Double(n).squareRoot()
         wInter = (0..<(n * d)).map { _ in (2 * rng.uniform() - 1) * a }
         wProj = (0..<n).map { _ in (2 * rng.uniform() - 1) * b }
     }

@@ -68,23 +68,24 @@ public enum PolicySampling {
 
     /// ∂ log P(kept) / ∂zᵢ for weights w̃ᵢ = σ(zᵢ + noiseᵢ): with Cₜ = Σ_{u ≤ t} 1/R_u,
     /// ∂ log P/∂w̃ᵢ = 1/w̃ᵢ − C_{tᵢ} for the index drawn at tᵢ and −C_{k−1} for the others;
-    /// then ∂w̃ᵢ/∂zᵢ = w̃ᵢ(1 − w̃ᵢ).
-    public static func logProbabilityGradient(kept: [Int], weights w: [Double]) -> [Double] {
+    /// then ∂w̃ᵢ/∂zᵢ = w̃ᵢ(1 − w̃ᵢ)/τ for weights σ((zᵢ + noiseᵢ)/τ) at temperature τ (1: eq. 4).
+    public static func logProbabilityGradient(kept: [Int], weights w: [Double], temperature: Double = 1) -> [Double] {
         let (remaining, isKept) = remainingMass(kept: kept, weights: w)
         var g = [Double](repeating: 0, count: w.count)
         var c = 0.0
         for (t, i) in kept.enumerated() {
             c += 1 / remaining[t]
-            g[i] = (1 / w[i] - c) * w[i] * (1 - w[i])
+            g[i] = (1 / w[i] - c) * w[i] * (1 - w[i]) / temperature
         }
-        for i in w.indices where !isKept[i] { g[i] = -c * w[i] * (1 - w[i]) }
+        for i in w.indices where !isKept[i] { g[i] = -c * w[i] * (1 - w[i]) / temperature }
         return g
     }
 
-    /// One action: noise from `rng`, noisy scores, a draw of `count` rows, and its log-probability.
-    public static func act(logits z: [Double], count: Int, rng: inout SeededRandom) throws -> PolicyDraw {
+    /// One action: noise from `rng`, noisy scores σ((z + noise)/`temperature`) (eq. 4 at 1), a
+    /// draw of `count` rows, and its log-probability.
+    public static func act(logits z: [Double], count: Int, rng: inout SeededRandom, temperature: Double = 1) throws -> PolicyDraw {
         let noise = logisticNoise(count: z.count, rng: &rng)
-        let w = noisyScores(logits: z, noise: noise)
+        let w = temperature == 1 ? noisyScores(logits: z, noise: noise) : zip(z, noise).map { sigmoid(($0 + $1) / temperature) }
         // A noisy score can underflow to 0 for hugely negative logits; keep every row drawable.
         let safe = w.map { Swift.max($0, Double.leastNormalMagnitude) }
         let kept = try draw(weights: safe, count: count, rng: &rng)

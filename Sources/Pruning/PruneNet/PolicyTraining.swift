@@ -32,9 +32,38 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     /// Whether the pruned spectra take their eigenvalues in Float32 (twice as fast; the Gram
     /// matrix is Float64 either way). See `LayerSpectrum.singularValues(keeping:fast:)`.
     public var fastEigenvalues = true
+    /// Temperature τ of the relaxed-Bernoulli noise: noisy scores σ((z + logit ε)/τ). The paper's
+    /// eq. 4 is τ = 1; a smaller τ lets the learner's logits outweigh the logistic noise.
+    public var temperature: Double = 1
+    /// Whether each episode's advantages G_l − b_l are divided by their standard deviation over
+    /// the layers (a common REINFORCE normalisation; not in the paper, off by default).
+    public var normalizeReturns = false
+    /// Multiplier on the learner's initial parameters (1: PyTorch's default `nn.Linear` init).
+    public var initScale: Double = 1
 
     /// The paper's defaults.
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case ratio, episodes, distance, gamma, learningRate, seed, variant, fastEigenvalues, temperature, normalizeReturns, initScale
+    }
+
+    /// Decodes options; keys added later (temperature, normalizeReturns, initScale) take their
+    /// defaults when absent, so policies saved before them still load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ratio = try c.decode(Double.self, forKey: .ratio)
+        episodes = try c.decode(Int.self, forKey: .episodes)
+        distance = try c.decode(SpectralDistance.self, forKey: .distance)
+        gamma = try c.decode(Double.self, forKey: .gamma)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        variant = try c.decode(Variant.self, forKey: .variant)
+        fastEigenvalues = try c.decodeIfPresent(Bool.self, forKey: .fastEigenvalues) ?? true
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? 1
+        normalizeReturns = try c.decodeIfPresent(Bool.self, forKey: .normalizeReturns) ?? false
+        initScale = try c.decodeIfPresent(Double.self, forKey: .initScale) ?? 1
+    }
 
     /// Throws a `PruningError` naming the first option out of range.
     public func validate() throws {
@@ -42,6 +71,8 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         guard episodes >= 1 else { throw PruningError("episodes must be at least 1, got \(episodes)") }
         guard gamma.isFinite, gamma >= 0, gamma <= 1 else { throw PruningError("gamma must be in [0, 1], got \(gamma)") }
         guard learningRate.isFinite, learningRate > 0 else { throw PruningError("lr must be positive, got \(learningRate)") }
+        guard temperature.isFinite, temperature > 0 else { throw PruningError("temperature must be positive, got \(temperature)") }
+        guard initScale.isFinite, initScale > 0 else { throw PruningError("init scale must be positive, got \(initScale)") }
     }
 }
 
@@ -136,7 +167,7 @@ public enum PolicyTraining {
         guard let first = spectra.first else { throw PruningError("PruneNet needs at least one layer") }
         let n = first.rows, d = first.cols, layers = spectra.count
         let k = try FFNPruning.keptCount(width: n, ratio: options.ratio)
-        var learner = PolicyLearner(n: n, d: d, seed: options.seed)
+        var learner = PolicyLearner(n: n, d: d, seed: options.seed, scale: options.initScale)
         var optimizer = AdamW(learningRate: options.learningRate)
         let start = Date()
         var curve = [EpisodeRecord]()
@@ -154,16 +185,23 @@ public enum PolicyTraining {
                 let steps = try parallelMap(layers) { l -> (Double, [Double]) in
                     var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
                     let z = snapshot.logits(state: spectra[l].weights, rows: n, direction: v)
-                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng)
+                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
                     let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
-                    return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores))
+                    return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
+                                                                           temperature: options.temperature))
                 }
                 penalties = steps.map(\.0)
                 let returns = discountedReturns(penalties, gamma: options.gamma)
                 if episode == 0 { baseline = returns }
+                var advantages = (0..<layers).map { returns[$0] - baseline[$0] }
+                if options.normalizeReturns {
+                    let m = advantages.reduce(0, +) / Double(layers)
+                    let sd = (advantages.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(layers)).squareRoot()
+                    if sd > 0 { advantages = advantages.map { $0 / sd } }
+                }
                 var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
                 for l in 0..<layers {
-                    let advantage = returns[l] - baseline[l]
+                    let advantage = advantages[l]
                     if advantage != 0 {
                         snapshot.accumulateGradient(state: spectra[l].weights, rows: n, dLogits: steps[l].1,
                                                     scale: advantage / Double(layers), gInter: &gInter, gProj: &gProj)
@@ -180,13 +218,14 @@ public enum PolicyTraining {
                 for l in 0..<layers {
                     var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
                     let z = learner.logits(state: spectra[l].weights, rows: n)
-                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng)
+                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
                     let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
                     penalties[l] = penalty
                     let reward = 1 / Swift.max(penalty, 1e-12)
                     var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
                     learner.accumulateGradient(state: spectra[l].weights, rows: n,
-                                               dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores),
+                                               dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
+                                                                                              temperature: options.temperature),
                                                scale: -reward, gInter: &gInter, gProj: &gProj)
                     var params = [learner.wInter, learner.wProj]
                     optimizer.update(&params, grads: [gInter, gProj])

@@ -1,5 +1,4 @@
 import Foundation
-import CBLAS
 import Numerics
 
 /// The distance PruneNet's policy minimises between the singular values of a layer's original and
@@ -45,7 +44,7 @@ public struct LayerSpectrum: Sendable {
         cols = w.cols
         weights = w.data.map(Double.init)
         var g = [Double](repeating: 0, count: cols * cols)
-        LayerSpectrum.syrk(weights, rows: rows, cols: cols, alpha: 1, beta: 0, into: &g)
+        try LayerSpectrum.syrk(weights, rows: rows, cols: cols, alpha: 1, beta: 0, into: &g)
         gram = g
         singularValues = try LayerSpectrum.singularValues(gram: g, cols: cols, rank: min(rows, cols))
     }
@@ -65,11 +64,11 @@ public struct LayerSpectrum: Sendable {
             g = gram
             if !dropped.isEmpty {
                 let sub = gather(dropped)
-                LayerSpectrum.syrk(sub, rows: dropped.count, cols: cols, alpha: -1, beta: 1, into: &g)
+                try LayerSpectrum.syrk(sub, rows: dropped.count, cols: cols, alpha: -1, beta: 1, into: &g)
             }
         } else {
             g = [Double](repeating: 0, count: cols * cols)
-            LayerSpectrum.syrk(gather(kept), rows: k, cols: cols, alpha: 1, beta: 0, into: &g)
+            try LayerSpectrum.syrk(gather(kept), rows: k, cols: cols, alpha: 1, beta: 0, into: &g)
         }
         return try LayerSpectrum.singularValues(gram: g, cols: cols, rank: min(k, cols), fast: fast)
     }
@@ -93,14 +92,9 @@ public struct LayerSpectrum: Sendable {
         return out
     }
 
-    /// C = α·AᵀA + β·C on the upper triangle (dsyrk) for A rows×cols.
-    static func syrk(_ a: [Double], rows: Int, cols: Int, alpha: Double, beta: Double, into c: inout [Double]) {
-        a.withUnsafeBufferPointer { pa in
-            c.withUnsafeMutableBufferPointer { pc in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(cols), Int32(rows), alpha,
-                            pa.baseAddress, Int32(cols), beta, pc.baseAddress, Int32(cols))
-            }
-        }
+    /// C = α·AᵀA + β·C on the upper triangle for A rows×cols (Numerics' dsyrk wrapper).
+    static func syrk(_ a: [Double], rows: Int, cols: Int, alpha: Double, beta: Double, into c: inout [Double]) throws {
+        try Float64LinearAlgebra.gramUpdateUpper(a, rows: rows, cols: cols, alpha: alpha, beta: beta, into: &c)
     }
 
     /// √ of the `rank` largest eigenvalues of the Gram matrix (upper triangle read), solved in
