@@ -2,7 +2,9 @@
 """`bench/run inference`: SmolLM2-135M's forward pass, PruneLang against llama.cpp (llama-cpp-python)
 on the same GGUF with the same thread count, in one run. Prompt: the first `--prompt` tokens of the
 WikiText-2 test text as one batch from an empty cache (best of `--repeats`); decode: `--decode`
-greedy single-token steps after it. Prints one JSON object per measurement with ratio = our tokens/s
+greedy single-token steps after it. PruneLang runs twice, in each of its arithmetics (float32:
+dequantised weights and BLAS; llamacpp: llama.cpp's 8-bit activation blocks and integer dots over
+the stored blocks, f16 K/V). Prints one JSON object per measurement with ratio = our tokens/s
 ÷ llama.cpp's (> 1: PruneLang faster), and whether both decoded the same greedy ids."""
 import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np
@@ -50,21 +52,21 @@ def main():
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(ids, f)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(args.threads))
-    proc = subprocess.run([args.binary, "inference", args.model, f.name, str(args.prompt), str(args.decode), str(args.repeats)],
-                          capture_output=True, text=True, env=env)
-    os.unlink(f.name)
-    if proc.returncode != 0:
-        sys.exit(f"prunelang-bench failed: {proc.stderr.strip()}")
-    ours = json.loads(proc.stdout)
     ref_prompt = args.prompt / best
     ref_decode = args.decode / decode_s
-    same = next((i for i, (a, b) in enumerate(zip(ours["generated"], generated)) if a != b), len(generated))
-    print(json.dumps(dict(bench="prompt_512", threads=args.threads, ours_tok_s=round(ours["prompt_tok_s"], 1), ref="llama.cpp",
-                          ref_tok_s=round(ref_prompt, 1), ratio=round(ours["prompt_tok_s"] / ref_prompt, 3))))
-    print(json.dumps(dict(bench="decode", threads=args.threads, ours_tok_s=round(ours["decode_tok_s"], 1), ref="llama.cpp",
-                          ref_tok_s=round(ref_decode, 1), ratio=round(ours["decode_tok_s"] / ref_decode, 3),
-                          greedy_ids_equal_for=same, of=len(generated))))
-
+    for arithmetic in ["float32", "llamacpp"]:
+        proc = subprocess.run([args.binary, "inference", args.model, f.name, str(args.prompt), str(args.decode), str(args.repeats), arithmetic],
+                              capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            sys.exit(f"prunelang-bench failed: {proc.stderr.strip()}")
+        ours = json.loads(proc.stdout)
+        same = next((i for i, (a, b) in enumerate(zip(ours["generated"], generated)) if a != b), len(generated))
+        print(json.dumps(dict(bench="prompt_512", arithmetic=arithmetic, threads=args.threads, ours_tok_s=round(ours["prompt_tok_s"], 1),
+                              ref="llama.cpp", ref_tok_s=round(ref_prompt, 1), ratio=round(ours["prompt_tok_s"] / ref_prompt, 3))))
+        print(json.dumps(dict(bench="decode", arithmetic=arithmetic, threads=args.threads, ours_tok_s=round(ours["decode_tok_s"], 1),
+                              ref="llama.cpp", ref_tok_s=round(ref_decode, 1), ratio=round(ours["decode_tok_s"] / ref_decode, 3),
+                              greedy_ids_equal_for=same, of=len(generated))))
+    os.unlink(f.name)
 
 if __name__ == "__main__":
     main()

@@ -171,6 +171,58 @@ PLQ_AVX2 static float dot_avx2(int type, const uint8_t *w, int64_t blocks, const
     return hsum_ps(acc) + minimums;
 }
 
+/// dot_avx2 for four weight rows (row_bytes apart) against one activation row: each row's sum is
+/// formed in exactly dot_avx2's order, so a row's result does not depend on its neighbours; the
+/// four independent chains keep the multiply-add units busy where one row alone waits on latency.
+PLQ_AVX2 static void dot4_avx2(int type, const uint8_t *w, int64_t row_bytes, int64_t blocks, const plq_block_q8 *x, float *out) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    float min0 = 0, min1 = 0, min2 = 0, min3 = 0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    const uint8_t *w0 = w, *w1 = w + row_bytes, *w2 = w + 2 * row_bytes, *w3 = w + 3 * row_bytes;
+#define PLQ_SCALE(p) _mm256_set1_ps(f16c_to_float(*(const uint16_t *)(p)) * x[b].d)
+    switch (type) {
+    case PLQ_Q4_0:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs), eight = _mm256_set1_epi8(8);
+            const int64_t o = b * 18;
+            acc0 = _mm256_fmadd_ps(PLQ_SCALE(w0 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_sub_epi8(nibbles(w0 + o + 2), eight), qy)), acc0);
+            acc1 = _mm256_fmadd_ps(PLQ_SCALE(w1 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_sub_epi8(nibbles(w1 + o + 2), eight), qy)), acc1);
+            acc2 = _mm256_fmadd_ps(PLQ_SCALE(w2 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_sub_epi8(nibbles(w2 + o + 2), eight), qy)), acc2);
+            acc3 = _mm256_fmadd_ps(PLQ_SCALE(w3 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_sub_epi8(nibbles(w3 + o + 2), eight), qy)), acc3);
+        }
+        break;
+    case PLQ_Q4_1:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const int64_t o = b * 20;
+            const float s = x[b].s;
+            acc0 = _mm256_fmadd_ps(PLQ_SCALE(w0 + o), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles(w0 + o + 4), qy), ones)), acc0);
+            acc1 = _mm256_fmadd_ps(PLQ_SCALE(w1 + o), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles(w1 + o + 4), qy), ones)), acc1);
+            acc2 = _mm256_fmadd_ps(PLQ_SCALE(w2 + o), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles(w2 + o + 4), qy), ones)), acc2);
+            acc3 = _mm256_fmadd_ps(PLQ_SCALE(w3 + o), _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(nibbles(w3 + o + 4), qy), ones)), acc3);
+            min0 += f16c_to_float(*(const uint16_t *)(w0 + o + 2)) * s;
+            min1 += f16c_to_float(*(const uint16_t *)(w1 + o + 2)) * s;
+            min2 += f16c_to_float(*(const uint16_t *)(w2 + o + 2)) * s;
+            min3 += f16c_to_float(*(const uint16_t *)(w3 + o + 2)) * s;
+        }
+        break;
+    default:   // PLQ_Q8_0
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i qy = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const int64_t o = b * 34;
+            acc0 = _mm256_fmadd_ps(PLQ_SCALE(w0 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_loadu_si256((const __m256i *)(w0 + o + 2)), qy)), acc0);
+            acc1 = _mm256_fmadd_ps(PLQ_SCALE(w1 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_loadu_si256((const __m256i *)(w1 + o + 2)), qy)), acc1);
+            acc2 = _mm256_fmadd_ps(PLQ_SCALE(w2 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_loadu_si256((const __m256i *)(w2 + o + 2)), qy)), acc2);
+            acc3 = _mm256_fmadd_ps(PLQ_SCALE(w3 + o), _mm256_cvtepi32_ps(dot_signed(_mm256_loadu_si256((const __m256i *)(w3 + o + 2)), qy)), acc3);
+        }
+    }
+#undef PLQ_SCALE
+    out[0] = hsum_ps(acc0) + min0;
+    out[1] = hsum_ps(acc1) + min1;
+    out[2] = hsum_ps(acc2) + min2;
+    out[3] = hsum_ps(acc3) + min3;
+}
+
 PLQ_AVX2 static void round_half_avx2(float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -193,8 +245,6 @@ static int have_avx2(void) { return 0; }
 #endif
 
 // MARK: - Entry points
-
-int plq_uses_avx2(void) { return have_avx2(); }
 
 void plq_quantize_row(const float *x, plq_block_q8 *y, int64_t cols, int with_sum) {
 #ifdef PLQ_X86
@@ -227,16 +277,54 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
     if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
     const int64_t blocks = cols / 32;
     float (*dot)(int, const uint8_t *, int64_t, const plq_block_q8 *) = dot_portable;
+    int64_t r = row0;
 #ifdef PLQ_X86
-    if (have_avx2()) dot = dot_avx2;
+    if (have_avx2()) {
+        dot = dot_avx2;
+        // Four weight rows at a time (they stay in L1 while every activation row streams past them).
+        float v[4];
+        for (; r + 4 <= row1; r += 4) {
+            const uint8_t *w = weights + r * row_bytes;
+            for (int64_t i = 0; i < count; i++) {
+                dot4_avx2(type, w, row_bytes, blocks, x + i * blocks, v);
+                float *o = out + i * ldo + r;
+                if (accumulate) { o[0] += v[0]; o[1] += v[1]; o[2] += v[2]; o[3] += v[3]; }
+                else { o[0] = v[0]; o[1] = v[1]; o[2] = v[2]; o[3] = v[3]; }
+            }
+        }
+    }
 #endif
-    // Weight row outermost: it stays in L1 while every activation row streams past it.
-    for (int64_t r = row0; r < row1; r++) {
+    // The remaining rows one at a time, weight row outermost.
+    for (; r < row1; r++) {
         const uint8_t *w = weights + r * row_bytes;
         for (int64_t i = 0; i < count; i++) {
             const float v = dot(type, w, blocks, x + i * blocks);
             if (accumulate) out[i * ldo + r] += v; else out[i * ldo + r] = v;
         }
     }
+    return 0;
+}
+
+typedef struct {
+    int type, accumulate;
+    const uint8_t *weights;
+    int64_t row_bytes, row0, row1, cols, count, ldo;
+    const plq_block_q8 *x;
+    float *out;
+} matmul_args;
+
+static void matmul_worker(void *context, int worker, int workers) {
+    const matmul_args *a = context;
+    const int64_t groups = (a->row1 - a->row0 + 3) / 4;
+    const int64_t lo = a->row0 + 4 * (groups * worker / workers), hi = a->row0 + 4 * (groups * (worker + 1) / workers);
+    const int64_t end = hi < a->row1 ? hi : a->row1;
+    if (lo < end) plq_matmul(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
+}
+
+int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                        const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
+    if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
+    matmul_args a = {type, accumulate, weights, row_bytes, row0, row1, cols, count, ldo, x, out};
+    plq_parallel(matmul_worker, &a);
     return 0;
 }

@@ -11,6 +11,18 @@ extension Arguments {
         }
         return m
     }
+
+    /// The `arithmetic` argument: "float32" (dequantised weights, BLAS) or "llamacpp" (llama.cpp's
+    /// 8-bit activation blocks and integer dots over the stored quantised blocks, f16 K/V).
+    func arithmetic() throws -> ForwardArithmetic {
+        try choice("arithmetic", ["float32", "llamacpp"]) == "llamacpp" ? .llamaCpp : .float32
+    }
+}
+
+extension Param {
+    /// The `arithmetic=` parameter of the causal-model evaluations.
+    static var arithmetic: Param { Param.optional("arithmetic", "string", default: .string("float32"),
+                                           "\"float32\" (dequantised weights, BLAS: exact, fastest on batches) or \"llamacpp\" (llama.cpp's 8-bit activations and integer dots over the stored blocks, f16 K/V: about 3× faster decoding, a token's result the same in any batch)") }
 }
 
 extension BuiltinRegistry {
@@ -20,7 +32,7 @@ extension BuiltinRegistry {
         register(Builtin(
             name: "zeroshot", params: [.required("model", "model"),
                                        .optional("task", "string|list", default: .string("all"), "piqa, hellaswag, arc_easy, arc_challenge, winogrande, a list of them, or \"all\""),
-                                       .optional("limit", "number|none", default: .none, "the first `limit` examples of each task (all when none)")],
+                                       .optional("limit", "number|none", default: .none, "the first `limit` examples of each task (all when none)"), .arithmetic],
             returns: "record|table", category: "evaluation",
             doc: "Zero-shot multiple-choice accuracy as lm-evaluation-harness computes it: each choice is scored by the sum of its continuation tokens' log-likelihoods; acc takes the highest sum, acc_norm the highest sum per byte of the choice (arc, hellaswag, piqa). WinoGrande scores the shared ending after each option (partial scoring) and has no acc_norm. Data comes from ../shared/data (its README gives each file). One task gives a record (task, n, acc, acc_norm, stderr); a list or \"all\" gives a table. Shows progress per example; Ctrl-C stops.",
             example: "zeroshot(load(\"smollm2-135m\"), task=\"arc_easy\", limit=20)") { a in
@@ -37,7 +49,7 @@ extension BuiltinRegistry {
                 default: throw a.typeError("task", expected: "a task name or a list of task names")
                 }
                 let limit = a.has("limit") ? try a.int("limit", 1...1 << 30) : nil
-                let forward = try m.forward(), tokenizer = try m.tokenizer()
+                let forward = try m.forward(try a.arithmetic()), tokenizer = try m.tokenizer()
                 var results: [ZeroShotResult] = []
                 for task in tasks {
                     let examples: [ZeroShotExample]
@@ -59,7 +71,7 @@ extension BuiltinRegistry {
                                        .optional("temperature", "number", default: .number(0), "0 for greedy; otherwise softmax(logits/T) sampling"),
                                        .optional("top_k", "number|none", default: .none, "sample only among the k largest logits"),
                                        .optional("seed", "number", default: .number(0), "the sampling seed"),
-                                       .optional("chat", "bool", default: .bool(false), "parse control tokens such as <|im_start|> in the prompt")],
+                                       .optional("chat", "bool", default: .bool(false), "parse control tokens such as <|im_start|> in the prompt"), .arithmetic],
             returns: "string", category: "evaluation",
             doc: "Continues `prompt` with up to `tokens` new tokens and returns the new text. Greedy (temperature 0) takes the most likely token at each step, as llama.cpp does; a positive temperature samples from softmax(logits / temperature), optionally among the `top_k` largest, with a seeded generator (the same seed gives the same text). Stops at the end-of-sequence token. The prompt is one batch from an empty cache (no BOS), then one token per step through the KV cache. Ctrl-C stops it between tokens (the cell ends interrupted; every variable is kept).",
             example: "generate(load(\"smollm2-135m\"), \"The capital of France is\", tokens=8)") { a in
@@ -71,7 +83,7 @@ extension BuiltinRegistry {
                 var stop: Error?
                 let r: GenerationResult
                 do {
-                    r = try Generation.generate(forward: try m.forward(), tokenizer: try m.tokenizer(), prompt: try a.string("prompt"),
+                    r = try Generation.generate(forward: try m.forward(try a.arithmetic()), tokenizer: try m.tokenizer(), prompt: try a.string("prompt"),
                                                 maxTokens: tokens, temperature: temperature, topK: topK, seed: UInt64(seed),
                                                 special: try a.bool("chat")) { done, total in
                         do { try a.progress("generate", done: done, total: total); return true } catch { stop = error; return false }
@@ -84,10 +96,10 @@ extension BuiltinRegistry {
         register(Builtin(
             name: "throughput", params: [.required("model", "model"),
                                          .optional("prompt", "number", default: .number(128), "prompt length in tokens (one batch)"),
-                                         .optional("tokens", "number", default: .number(32), "decode steps, one token each")],
+                                         .optional("tokens", "number", default: .number(32), "decode steps, one token each"), .arithmetic],
             returns: "record", category: "evaluation",
-            doc: "Speed of a causal model on this machine: a prompt of `prompt` tokens (WikiText-2 text) evaluated as one batch, then `tokens` greedy decode steps through the KV cache. Returns prompt and decode tokens per second and the seconds each took. For a side-by-side figure with llama.cpp use `bench/run inference`.",
-            example: "throughput(load(\"smollm2-135m\"), prompt=64, tokens=8)") { a in
+            doc: "Speed of a causal model on this machine: a prompt of `prompt` tokens (WikiText-2 text) evaluated as one batch, then `tokens` greedy decode steps through the KV cache. Returns prompt and decode tokens per second and the seconds each took; `arithmetic=\"llamacpp\"` decodes on the stored quantised blocks, as llama.cpp does (about 3× faster decoding). For a side-by-side figure with llama.cpp use `bench/run inference`.",
+            example: "throughput(load(\"smollm2-135m\"), prompt=64, tokens=8, arithmetic=\"llamacpp\")") { a in
                 let m = try a.causalModel("model", for: "throughput")
                 let promptLength = try a.int("prompt", 1...m.model.config.contextLength)
                 let tokens = try a.int("tokens", 1...m.model.config.contextLength)
@@ -95,7 +107,7 @@ extension BuiltinRegistry {
                     throw a.fail(argument: "tokens", "prompt + tokens must be less than the context length \(m.model.config.contextLength), got \(promptLength + tokens)")
                 }
                 let ids = Array(try m.tokenizer().encode(try DataCatalog.text(of: "wikitext2")).prefix(promptLength))
-                let r = try Generation.generate(forward: try m.forward(), promptIDs: ids, maxTokens: tokens + 1, eos: nil)   // the first new token comes from the prompt batch
+                let r = try Generation.generate(forward: try m.forward(try a.arithmetic()), promptIDs: ids, maxTokens: tokens + 1, eos: nil)   // the first new token comes from the prompt batch
                 let t = r.throughput
                 return .record(Record([
                     ("prompt_tokens", .number(Double(t.promptTokens))), ("prompt_tokens_per_s", .number(t.promptTokensPerSecond)),

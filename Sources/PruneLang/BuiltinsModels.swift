@@ -95,7 +95,7 @@ extension BuiltinRegistry {
             name: "ppl", params: [.required("model", "model"),
                                   .optional("data", "string", default: .string("wikitext2"), "a data set name or a text file path"),
                                   .optional("ctx", "number", default: .number(512), "window length in tokens"),
-                                  .optional("windows", "number|none", default: .none, "how many windows (all when none)")],
+                                  .optional("windows", "number|none", default: .none, "how many windows (all when none)"), .arithmetic],
             returns: "number", category: "evaluation",
             doc: "Perplexity of a causal model: the text is tokenised once, cut into non-overlapping windows of `ctx` tokens from the start, each scored from an empty cache with no BOS (tokens 1…ctx−1), and ppl = exp(mean NLL). `data=\"wikitext2\"` is the WikiText-2 test split joined as SparseGPT and Wanda do (../shared/data/README.md); a path is read whole. Shows progress per window; Ctrl-C stops between windows.",
             example: "ppl(load(\"smollm2-135m\"), ctx=512, windows=2)") { a in
@@ -109,7 +109,7 @@ extension BuiltinRegistry {
                 do { text = try DataCatalog.text(of: try a.string("data")) }
                 catch let e as InferenceError { throw a.fail(argument: "data", e.description) }
                 let tokens = try m.tokenizer().encode(text)
-                let forward = try m.forward()
+                let forward = try m.forward(try a.arithmetic())
                 var stop: Error?
                 let r = try Perplexity.evaluate(forward, tokens: tokens, context: ctx, windows: windows) { done, total in
                     do { try a.progress("perplexity", done: done, total: total); return true } catch { stop = error; return false }

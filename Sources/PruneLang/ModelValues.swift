@@ -8,8 +8,8 @@ import Plots
 public final class ModelObject: HostObject {
     /// The model.
     public let model: Model
-    /// The llama forward pass, built on first use.
-    private var forwardCache: LlamaForward?
+    /// The llama forward pass in each arithmetic asked for, built on first use.
+    private var forwardCache: [ForwardArithmetic: LlamaForward] = [:]
     /// The tokenizer, built on first use.
     private var tokenizerCache: BPETokenizer?
     /// The sentence embedder (BERT models), built on first use.
@@ -59,11 +59,11 @@ public final class ModelObject: HostObject {
     /// Block `i` as a layer.
     public func element(at i: Int) throws -> Value { .object(LayerObject(model, index: i)) }
 
-    /// The llama forward pass of this model (dequantised once).
-    func forward() throws -> LlamaForward {
-        if let f = forwardCache { return f }
-        let f = LlamaForward(weights: try LlamaWeights(model))
-        forwardCache = f
+    /// The llama forward pass of this model in `arithmetic` (dequantised once per arithmetic).
+    func forward(_ arithmetic: ForwardArithmetic = .float32) throws -> LlamaForward {
+        if let f = forwardCache[arithmetic] { return f }
+        let f = LlamaForward(weights: try LlamaWeights(model, arithmetic: arithmetic))
+        forwardCache[arithmetic] = f
         return f
     }
 

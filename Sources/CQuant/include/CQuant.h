@@ -1,7 +1,8 @@
-// Quantised dot-product kernels in llama.cpp's arithmetic: activations quantised to 8-bit blocks
+// Kernels of llama.cpp's arithmetic. Quantised dot products: activations quantised to 8-bit blocks
 // of 32 (ggml's Q8_0 / Q8_1), dotted with weights stored as ggml Q4_0, Q4_1 or Q8_0 blocks with
 // integer multiply-adds (AVX2 where the CPU has it, portable C otherwise). Also rounding to fp16,
-// as llama.cpp's f16 KV cache does. The Models target wraps these; nothing here allocates.
+// as llama.cpp's f16 KV cache does. And causal attention for one query row in a fixed summation
+// order (attention.c). The Models target wraps these; nothing here allocates.
 #ifndef CQUANT_H
 #define CQUANT_H
 
@@ -40,8 +41,29 @@ void plq_round_half(float *x, int64_t n);
 int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
-/// Whether the AVX2 kernels are in use on this CPU (1) or the portable ones (0).
-int plq_uses_avx2(void);
+/// A piece of parallel work: called once per worker with its index and the number of workers.
+typedef void (*plq_work)(void *context, int worker, int workers);
+
+/// Runs fn(context, w, n) for w in 0..<n on the calling thread and n − 1 helper threads (one per
+/// further core, started on first use; they spin briefly between regions, then sleep), and returns
+/// n once every call has returned. Runs fn(context, 0, 1) alone when another thread's region is in
+/// progress. fn must give the same results for any n.
+int plq_parallel(plq_work fn, void *context);
+
+/// plq_matmul over rows row0..<row1, split between the workers of plq_parallel (each worker takes
+/// a contiguous range of rows in whole groups of four). Same results as plq_matmul.
+int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                        const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// One head of causal attention for one query row: scores s_j = scale·(q·k_j) for the n cached
+/// positions j (keys and values are rows of stride `ld` floats; `head_dim` floats of each are this
+/// head's), softmax with the exponentials summed in double, each probability rounded to fp16 when
+/// `round_probs` (llama.cpp's f16 P·V product), then out = Σ_j p_j·v_j. The summation order is fixed
+/// and does not depend on anything but these arguments, so batched and one-token passes agree
+/// bit for bit. `scores` is scratch for n floats.
+void plq_attend_row(const float *q, const float *keys, const float *values, int64_t ld, int64_t n, int64_t head_dim,
+                    float scale, int round_probs, float *scores, float *out);
+
 
 #ifdef __cplusplus
 }

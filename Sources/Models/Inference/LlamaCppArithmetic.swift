@@ -107,21 +107,10 @@ public struct LlamaCppLinear: Sendable {
         quantized.withUnsafeMutableBufferPointer { q in
             for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
         }
-        let workers = rows * t >= 512 ? ProcessInfo.processInfo.activeProcessorCount : 1
-        let chunk = (rows + workers - 1) / workers
         packed.withUnsafeBufferPointer { w in
             quantized.withUnsafeBufferPointer { q in
-                let wp = UncheckedSendable(w.baseAddress!), qp = UncheckedSendable(q.baseAddress!), op = UncheckedSendable(out)
-                let run = { (worker: Int) in
-                    let lo = worker * chunk, hi = min(self.rows, lo + chunk)
-                    guard lo < hi else { return }
-                    _ = plq_matmul(Int32(self.type.rawValue), wp.value, Int64(self.rowBytes), Int64(lo), Int64(hi), Int64(self.cols),
-                                   qp.value, Int64(t), op.value, Int64(self.rows), accumulate ? 1 : 0)
-                }
-                if workers == 1 { run(0) } else {
-                    let work = UncheckedSendable(run)
-                    DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) }
-                }
+                _ = plq_matmul_parallel(Int32(type.rawValue), w.baseAddress!, Int64(rowBytes), 0, Int64(rows), Int64(cols),
+                                        q.baseAddress!, Int64(t), out, Int64(rows), accumulate ? 1 : 0)
             }
         }
     }
@@ -137,6 +126,31 @@ enum LlamaCppArithmetic {
     /// Rounds `n` values at `p` to fp16 in place.
     static func roundToHalf(_ p: UnsafeMutablePointer<Float>, count n: Int) { plq_round_half(p, Int64(n)) }
 
-    /// Whether the integer kernels use AVX2 on this CPU.
-    static var usesAVX2: Bool { plq_uses_avx2() != 0 }
+    /// Causal grouped-query attention for `rows` query rows at positions start…start+rows−1 (queries
+    /// rows × heads·headDim, keys and values cached rows of `kvWidth`), into `out` (rows ×
+    /// heads·headDim): each (row, head) in the fixed order of `plq_attend_row`, with probabilities
+    /// rounded to fp16, split over the cores. A row's result is the same in any batch.
+    static func attend(queries q: UnsafePointer<Float>, rows t: Int, start: Int, heads: Int, group: Int, headDim hd: Int,
+                       keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvWidth: Int, scale: Float,
+                       out: UnsafeMutablePointer<Float>) {
+        let tasks = t * heads, qWidth = heads * hd
+        let workers = tasks >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, tasks) : 1
+        let qp = UncheckedSendable(q), kp = UncheckedSendable(keys), vp = UncheckedSendable(values), op = UncheckedSendable(out)
+        let run = { (worker: Int) in
+            var scores = [Float](repeating: 0, count: start + t)
+            scores.withUnsafeMutableBufferPointer { s in
+                var task = worker
+                while task < tasks {
+                    let i = task / heads, head = task % heads, kvOffset = (head / group) * hd
+                    plq_attend_row(qp.value + i * qWidth + head * hd, kp.value + kvOffset, vp.value + kvOffset, Int64(kvWidth),
+                                   Int64(start + i + 1), Int64(hd), scale, 1, s.baseAddress!, op.value + i * qWidth + head * hd)
+                    task += workers
+                }
+            }
+        }
+        if workers == 1 { run(0) } else {
+            let work = UncheckedSendable(run)
+            DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) }
+        }
+    }
 }

@@ -220,9 +220,9 @@ public struct LlamaForward: Sendable {
         var q = project(h, rows: t, w.query, w.llamaCpp[.attentionQuery])
         var k = project(h, rows: t, w.key, w.llamaCpp[.attentionKey])
         var v = project(h, rows: t, w.value, w.llamaCpp[.attentionValue])
-        RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
-        RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start)
         let half = weights.arithmetic == .llamaCpp
+        RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start, ggmlAngles: half)
+        RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start, ggmlAngles: half)
         if half {   // llama.cpp's f16 KV cache, and the queries converted to f16 for K·Q.
             LlamaCppArithmetic.roundToHalf(&q)
             LlamaCppArithmetic.roundToHalf(&k)
@@ -237,9 +237,23 @@ public struct LlamaForward: Sendable {
         }
         let total = start + t
         var out = [Float](repeating: 0, count: t * qWidth)
-        var scores = [Float](repeating: 0, count: t * total)
         let scale = 1 / Float(hd).squareRoot()
         let group = heads / kvHeads
+        if half {
+            q.withUnsafeBufferPointer { qp in
+                cache.keys[slot].withUnsafeBufferPointer { kc in
+                    cache.values[slot].withUnsafeBufferPointer { vc in
+                        out.withUnsafeMutableBufferPointer { op in
+                            LlamaCppArithmetic.attend(queries: qp.baseAddress!, rows: t, start: start, heads: heads, group: group,
+                                                      headDim: hd, keys: kc.baseAddress!, values: vc.baseAddress!, kvWidth: kvWidth,
+                                                      scale: scale, out: op.baseAddress!)
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        var scores = [Float](repeating: 0, count: t * total)
         q.withUnsafeBufferPointer { qp in
             cache.keys[slot].withUnsafeBufferPointer { kc in
                 cache.values[slot].withUnsafeBufferPointer { vc in
@@ -252,10 +266,7 @@ public struct LlamaForward: Sendable {
                                 StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
                                                  a: qp.baseAddress! + head * hd, lda: qWidth,
                                                  b: kc.baseAddress! + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
-                                Kernels.parallelRows(t) { i in
-                                    Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1)
-                                    if half { LlamaCppArithmetic.roundToHalf(s + i * total, count: start + i + 1) }   // f16 for P·V
-                                }
+                                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
                                 // out_h = P · V_g   (t × hd)
                                 StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total,
                                                  b: vc.baseAddress! + kvHead * hd, ldb: kvWidth,

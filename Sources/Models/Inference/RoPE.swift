@@ -4,20 +4,32 @@ import Foundation
 /// within each head, dimensions (2i, 2i+1) are rotated by the angle pos·base^(−2i/ropeDims),
 /// for i < ropeDims/2; the remaining dimensions pass through.
 enum RoPE {
-    /// Rotates `x` (rows × heads·headDim, row r at position start + r) in place.
-    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int) {
+    /// Rotates `x` (rows × heads·headDim, row r at position start + r) in place. The angles are
+    /// exact (Double) unless `ggmlAngles`: then they are computed as ggml's rope cache does, in
+    /// Float, θ_0 = pos and θ_{i+1} = θ_i·powf(base, −2/ropeDims), with cosf/sinf of each.
+    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int,
+                      ggmlAngles: Bool = false) {
         let half = ropeDims / 2
         guard half > 0 else { return }
         let inverse = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
+        let step = powf(Float(base), -2 / Float(ropeDims))
         let width = heads * headDim
         x.withUnsafeMutableBufferPointer { xp in
             let p = xp.baseAddress!
             Kernels.parallelRows(rows) { r in
-                let pos = Double(start + r)
                 var cosines = [Float](repeating: 0, count: half), sines = cosines
-                for i in 0..<half {
-                    let theta = pos * inverse[i]
-                    cosines[i] = Float(cos(theta)); sines[i] = Float(sin(theta))
+                if ggmlAngles {
+                    var theta = Float(start + r)
+                    for i in 0..<half {
+                        cosines[i] = cos(theta); sines[i] = sin(theta)
+                        theta *= step
+                    }
+                } else {
+                    let pos = Double(start + r)
+                    for i in 0..<half {
+                        let theta = pos * inverse[i]
+                        cosines[i] = Float(cos(theta)); sines[i] = Float(sin(theta))
+                    }
                 }
                 for h in 0..<heads {
                     let v = p + r * width + h * headDim

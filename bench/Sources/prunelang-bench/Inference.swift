@@ -3,9 +3,11 @@ import Models
 
 /// Times the llama forward pass on `tokens`: a prompt of `promptLength` tokens as one batch
 /// (best of `repeats`) and `decode` single-token steps after it with the KV cache; reports tokens
-/// per second and the greedy ids decoded, so the driver can compare with llama.cpp's.
-func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: Int, repeats: Int) throws {
-    let forward = try LlamaForward(weights: LlamaWeights(ModelLoader.load(path)))
+/// per second and the greedy ids decoded, so the driver can compare with llama.cpp's. `arithmetic`
+/// nil is the default a user gets.
+func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: Int, repeats: Int, arithmetic: ForwardArithmetic?) throws {
+    let model = try ModelLoader.load(path)
+    let forward = try LlamaForward(weights: arithmetic.map { try LlamaWeights(model, arithmetic: $0) } ?? LlamaWeights(model))
     let prompt = Array(tokens.prefix(promptLength))
     var cache = forward.makeCache(capacity: promptLength + decode)
     let promptSeconds = try time(repeats: repeats) {
@@ -26,7 +28,7 @@ func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: In
     report("llama_inference", promptSeconds, [
         "prompt_tokens": prompt.count, "prompt_tok_s": Double(prompt.count) / promptSeconds,
         "decode_tokens": decode, "decode_tok_s": Double(decode) / decodeSeconds,
-        "generated": generated.map(Int.init),
+        "generated": generated.map(Int.init), "arithmetic": forward.weights.arithmetic.rawValue,
     ])
 }
 

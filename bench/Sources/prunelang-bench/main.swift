@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Numerics
 
 // The Swift side of `bench/run`: reads the inputs that the Python driver wrote (raw little-endian
@@ -83,14 +84,15 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 
 let args = CommandLine.arguments
 guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet"].contains(args[1]) else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS | prunelang-bench prunenet GGUF EPISODES [RATIO]\n".data(using: .utf8)!)
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO]\n".data(using: .utf8)!)
     exit(2)
 }
 do {
     if args[1] == "inference", args.count >= 7 {
         let ids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: args[3]))) as? [Int] ?? []
         try runInference(args[2], tokens: ids.map { Int32($0) }, promptLength: Int(args[4]) ?? 512,
-                         decode: Int(args[5]) ?? 64, repeats: Int(args[6]) ?? 3)
+                         decode: Int(args[5]) ?? 64, repeats: Int(args[6]) ?? 3,
+                         arithmetic: args.count > 7 ? ForwardArithmetic(rawValue: args[7] == "llamacpp" ? "llamaCpp" : args[7]) : nil)
     } else if args[1] == "prunenet" {
         try runPruneNet(args[2], episodes: args.count > 3 ? Int(args[3]) ?? 20 : 20, ratio: args.count > 4 ? Double(args[4]) ?? 0.3 : 0.3)
     } else if args[1] == "open-lazily" {
