@@ -126,6 +126,7 @@ public final class BuiltinRegistry {
         let r = BuiltinRegistry()
         r.registerBasics()
         r.registerInputOutput()
+        r.registerText()
         r.registerCollections()
         r.registerSpectra()
         r.registerPlots()
