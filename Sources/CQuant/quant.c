@@ -314,10 +314,10 @@ typedef struct {
     float *out;
 } matmul_args;
 
-static void matmul_worker(void *context, int worker, int workers) {
+static void matmul_worker(void *context, int chunk, int chunks) {
     const matmul_args *a = context;
     const int64_t groups = (a->row1 - a->row0 + 3) / 4;
-    const int64_t lo = a->row0 + 4 * (groups * worker / workers), hi = a->row0 + 4 * (groups * (worker + 1) / workers);
+    const int64_t lo = a->row0 + 4 * (groups * chunk / chunks), hi = a->row0 + 4 * (groups * (chunk + 1) / chunks);
     const int64_t end = hi < a->row1 ? hi : a->row1;
     if (lo < end) plq_matmul(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
 }

@@ -41,16 +41,17 @@ void plq_round_half(float *x, int64_t n);
 int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
-/// A piece of parallel work: called once per worker with its index and the number of workers.
-typedef void (*plq_work)(void *context, int worker, int workers);
+/// A piece of parallel work: called once per chunk with the chunk's index and the number of chunks.
+typedef void (*plq_work)(void *context, int chunk, int chunks);
 
-/// Runs fn(context, w, n) for w in 0..<n on the calling thread and n − 1 helper threads (one per
-/// further core, started on first use; they spin briefly between regions, then sleep), and returns
-/// n once every call has returned. Runs fn(context, 0, 1) alone when another thread's region is in
-/// progress. fn must give the same results for any n.
+/// Runs fn(context, c, n) for every chunk c in 0..<n (n = 4 per thread) on the calling thread and
+/// one helper thread per further core (started on first use; they spin briefly between regions,
+/// then sleep), each thread claiming chunks until none is left, and returns the number of threads
+/// once every call has returned. Runs fn(context, 0, 1) alone when another thread's region is in
+/// progress. fn must give the same results for any partition.
 int plq_parallel(plq_work fn, void *context);
 
-/// plq_matmul over rows row0..<row1, split between the workers of plq_parallel (each worker takes
+/// plq_matmul over rows row0..<row1, split into the chunks of plq_parallel (each chunk takes
 /// a contiguous range of rows in whole groups of four). Same results as plq_matmul.
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
