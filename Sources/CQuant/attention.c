@@ -1,7 +1,11 @@
-// Causal attention for one query row and one head, in a fixed summation order: the result for a
-// position depends only on its query and the cached keys and values, never on how many rows share
-// the batch. See include/CQuant.h. The portable function defines the order; the AVX2 one keeps it
-// lane by lane (8-lane partial sums reduced in a fixed tree, value rows added in position order).
+// Causal attention for one query row and one head in the order llama.cpp's CPU backend computes
+// it for a batch (flash attention off, f16 K/V cache; see include/CQuant.h): K·Q as tinyBLAS does,
+// one 16-lane accumulator per score walking the head dimension, summed by the 16-lane tree; the
+// softmax of ggml_soft_max (exponentials by ggml's vector expf, 16 at a time, each group's sum
+// added in double); the probabilities rounded to fp16 and P·V again as tinyBLAS does, lane l of
+// each output holding the positions j ≡ l (mod 16). The result for a position depends only on its
+// query and the cached keys and values, never on how many rows share the batch. The portable
+// functions define the order; the AVX2 ones keep it lane by lane.
 #include "CQuant.h"
 
 #include <math.h>
@@ -13,78 +17,87 @@
 
 static inline float half_round(float f) { return (float)(_Float16)f; }
 
-/// Softmax of s[0..<n] in place: max, exponentials, their sum in double (as ggml sums them), scale.
-static void softmax_row(float *s, int64_t n, int round_probs) {
+/// scores[0..<n] ← probabilities: exponentials of s − max by ggml's expf, summed 16 at a time
+/// (groups aligned at 0, the last padded with zeros) into a double, scaled by (float)(1/sum) and
+/// rounded to fp16. `scores` holds n rounded up to 16 floats.
+static void softmax_row(float *s, int64_t n) {
     float m = -INFINITY;
     for (int64_t j = 0; j < n; j++) if (s[j] > m) m = s[j];
+    const int64_t padded = (n + 15) & ~(int64_t)15;
+    for (int64_t j = 0; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
+    for (int64_t j = n; j < padded; j++) s[j] = 0;
     double sum = 0;
-    for (int64_t j = 0; j < n; j++) { const float e = expf(s[j] - m); s[j] = e; sum += (double)e; }
+    for (int64_t c = 0; c < padded; c += 16) sum += (double)plq_reduce16(s + c);
     const float inv = (float)(1.0 / sum);
-    for (int64_t j = 0; j < n; j++) s[j] = round_probs ? half_round(s[j] * inv) : s[j] * inv;
+    for (int64_t j = 0; j < n; j++) s[j] = half_round(s[j] * inv);
 }
 
-static void attend_portable(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
-                            int64_t hd, float scale, int round_probs, float *scores, float *out) {
+void plq_attend_row_portable(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
+                            int64_t hd, float scale, float *scores, float *out) {
     for (int64_t j = 0; j < n; j++) {
         const float *k = keys + j * ld;
-        float lanes[8] = {0};
-        int64_t d = 0;
-        for (; d + 8 <= hd; d += 8) for (int l = 0; l < 8; l++) lanes[l] = fmaf(q[d + l], k[d + l], lanes[l]);
-        float tail = 0;
-        for (; d < hd; d++) tail = fmaf(q[d], k[d], tail);
-        const float dot = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
-        scores[j] = (dot + tail) * scale;
+        float lanes[16] = {0};
+        for (int64_t d = 0; d < hd; d++) lanes[d & 15] = fmaf(q[d], k[d], lanes[d & 15]);
+        scores[j] = plq_reduce16(lanes) * scale;
     }
-    softmax_row(scores, n, round_probs);
-    for (int64_t d = 0; d < hd; d++) out[d] = 0;
-    for (int64_t j = 0; j < n; j++) {
-        const float p = scores[j], *v = values + j * ld;
-        for (int64_t d = 0; d < hd; d++) out[d] = fmaf(p, v[d], out[d]);
+    softmax_row(scores, n);
+    for (int64_t d0 = 0; d0 < hd; d0 += 64) {
+        const int64_t w = hd - d0 < 64 ? hd - d0 : 64;
+        float acc[16][64] = {{0}};
+        for (int64_t j = 0; j < n; j++) {
+            const float p = scores[j], *v = values + j * ld + d0;
+            float *a = acc[j & 15];
+            for (int64_t d = 0; d < w; d++) a[d] = fmaf(p, v[d], a[d]);
+        }
+        for (int64_t d = 0; d < w; d++) {
+            float lanes[16];
+            for (int l = 0; l < 16; l++) lanes[l] = acc[l][d];
+            out[d0 + d] = plq_reduce16(lanes);
+        }
     }
 }
 
 #ifdef PLA_X86
 #define PLA_AVX2 __attribute__((target("avx2,fma")))
 
-/// (l0+l4 + l2+l6) + (l1+l5 + l3+l7): the same tree as the portable reduction.
-PLA_AVX2 static inline float reduce8(__m256 v) {
-    const __m128 a = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));   // l0+l4, l1+l5, l2+l6, l3+l7
-    const __m128 b = _mm_add_ps(a, _mm_movehl_ps(a, a));                                   // (l0+l4)+(l2+l6), (l1+l5)+(l3+l7)
+/// The 16-lane tree of plq_reduce16 on lanes 0–7 (lo) and 8–15 (hi).
+PLA_AVX2 static inline float reduce16(__m256 lo, __m256 hi) {
+    const __m256 t8 = _mm256_add_ps(lo, hi);
+    const __m128 a = _mm_add_ps(_mm256_castps256_ps128(t8), _mm256_extractf128_ps(t8, 1));   // t4
+    const __m128 b = _mm_add_ps(a, _mm_movehl_ps(a, a));                                     // t4[0]+t4[2], t4[1]+t4[3]
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
+/// hd a multiple of 16.
 PLA_AVX2 static void attend_avx2(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
-                                 int64_t hd, float scale, int round_probs, float *scores, float *out) {
+                                 int64_t hd, float scale, float *scores, float *out) {
     for (int64_t j = 0; j < n; j++) {
         const float *k = keys + j * ld;
-        __m256 acc = _mm256_setzero_ps();
-        int64_t d = 0;
-        for (; d + 8 <= hd; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), acc);
-        float tail = 0;
-        for (; d < hd; d++) tail = fmaf(q[d], k[d], tail);
-        scores[j] = (reduce8(acc) + tail) * scale;
+        __m256 lo = _mm256_setzero_ps(), hi = lo;
+        for (int64_t d = 0; d < hd; d += 16) {
+            lo = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), lo);
+            hi = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(k + d + 8), hi);
+        }
+        scores[j] = reduce16(lo, hi) * scale;
     }
-    softmax_row(scores, n, round_probs);
-    int64_t d = 0;
-    for (; d + 32 <= hd; d += 32) {   // four accumulators of 8 output lanes, value rows in position order
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    softmax_row(scores, n);
+    for (int64_t d0 = 0; d0 < hd; d0 += 64) {
+        const int64_t vecs = (hd - d0 < 64 ? hd - d0 : 64) / 8;
+        __m256 acc[16][8];
+        for (int l = 0; l < 16; l++) for (int v = 0; v < 8; v++) acc[l][v] = _mm256_setzero_ps();
         for (int64_t j = 0; j < n; j++) {
             const __m256 p = _mm256_set1_ps(scores[j]);
-            const float *v = values + j * ld + d;
-            a0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v), a0);
-            a1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8), a1);
-            a2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 16), a2);
-            a3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 24), a3);
+            const float *row = values + j * ld + d0;
+            __m256 *a = acc[j & 15];
+            for (int64_t v = 0; v < vecs; v++) a[v] = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 8 * v), a[v]);
         }
-        _mm256_storeu_ps(out + d, a0);
-        _mm256_storeu_ps(out + d + 8, a1);
-        _mm256_storeu_ps(out + d + 16, a2);
-        _mm256_storeu_ps(out + d + 24, a3);
-    }
-    for (; d < hd; d++) {
-        float a = 0;
-        for (int64_t j = 0; j < n; j++) a = fmaf(scores[j], values[j * ld + d], a);
-        out[d] = a;
+        for (int64_t v = 0; v < vecs; v++) {
+            __m256 t8[8], t4[4];
+            for (int l = 0; l < 8; l++) t8[l] = _mm256_add_ps(acc[l][v], acc[l + 8][v]);
+            for (int l = 0; l < 4; l++) t4[l] = _mm256_add_ps(t8[l], t8[l + 4]);
+            const __m256 r = _mm256_add_ps(_mm256_add_ps(t4[0], t4[2]), _mm256_add_ps(t4[1], t4[3]));
+            _mm256_storeu_ps(out + d0 + 8 * v, r);
+        }
     }
 }
 
@@ -99,9 +112,9 @@ static int attention_avx2(void) {
 #endif
 
 void plq_attend_row(const float *q, const float *keys, const float *values, int64_t ld, int64_t n, int64_t head_dim,
-                    float scale, int round_probs, float *scores, float *out) {
+                    float scale, float *scores, float *out) {
 #ifdef PLA_X86
-    if (attention_avx2()) { attend_avx2(q, keys, values, ld, n, head_dim, scale, round_probs, scores, out); return; }
+    if (head_dim % 16 == 0 && attention_avx2()) { attend_avx2(q, keys, values, ld, n, head_dim, scale, scores, out); return; }
 #endif
-    attend_portable(q, keys, values, ld, n, head_dim, scale, round_probs, scores, out);
+    plq_attend_row_portable(q, keys, values, ld, n, head_dim, scale, scores, out);
 }

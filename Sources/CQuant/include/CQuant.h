@@ -1,8 +1,9 @@
 // Kernels of llama.cpp's arithmetic. Quantised dot products: activations quantised to 8-bit blocks
 // of 32 (ggml's Q8_0 / Q8_1), dotted with weights stored as ggml Q4_0, Q4_1 or Q8_0 blocks with
 // integer multiply-adds (AVX2 where the CPU has it, portable C otherwise). Also rounding to fp16,
-// as llama.cpp's f16 KV cache does. And causal attention for one query row in a fixed summation
-// order (attention.c). The Models target wraps these; nothing here allocates.
+// as llama.cpp's f16 KV cache does. Causal attention for one query row in llama.cpp's summation
+// order (attention.c), and ggml's exponential, SiLU and 16-lane sum (activations.c). The Models
+// target wraps these; nothing here allocates.
 #ifndef CQUANT_H
 #define CQUANT_H
 
@@ -56,15 +57,35 @@ int plq_parallel(plq_work fn, void *context);
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
-/// One head of causal attention for one query row: scores s_j = scale·(q·k_j) for the n cached
-/// positions j (keys and values are rows of stride `ld` floats; `head_dim` floats of each are this
-/// head's), softmax with the exponentials summed in double, each probability rounded to fp16 when
-/// `round_probs` (llama.cpp's f16 P·V product), then out = Σ_j p_j·v_j. The summation order is fixed
-/// and does not depend on anything but these arguments, so batched and one-token passes agree
-/// bit for bit. `scores` is scratch for n floats.
+/// One head of causal attention for one query row, in llama.cpp's order for a batch (flash attention
+/// off, f16 K/V cache, AVX-512 build): scores s_j = scale·(q·k_j) for the n cached positions j, each
+/// dot product one 16-lane accumulator over the head dimension (tinyBLAS) summed by plq_reduce16;
+/// softmax with plq_ggml_expf, 16 exponentials at a time summed by plq_reduce16 into a double;
+/// probabilities scaled by (float)(1/sum) and rounded to fp16; out = Σ_j p_j·v_j with lane j mod 16
+/// of each output accumulating in position order, then plq_reduce16. Keys and values are rows of
+/// stride `ld` floats, `head_dim` of each this head's, already rounded to fp16 as the cache stores
+/// them. The order depends on nothing but these arguments, so batched and one-token passes agree
+/// bit for bit. `scores` is scratch for n rounded up to a multiple of 16 floats.
 void plq_attend_row(const float *q, const float *keys, const float *values, int64_t ld, int64_t n, int64_t head_dim,
-                    float scale, int round_probs, float *scores, float *out);
+                    float scale, float *scores, float *out);
 
+/// plq_attend_row in portable C, one value at a time: the order plq_attend_row's AVX2 form keeps.
+void plq_attend_row_portable(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
+                             int64_t head_dim, float scale, float *scores, float *out);
+
+/// ggml's vector exponential on AVX-512 (ggml_v_expf) for one value: within 1.5 ulp of e^x, and
+/// what llama.cpp's softmax and SiLU use on this machine. 0 below about −104 (|n| > 192 gives 0 or inf).
+float plq_ggml_expf(float x);
+
+/// The sum of 16 floats in the tree of _mm512_reduce_add_ps: halves, quarters, pairs.
+float plq_reduce16(const float v[16]);
+
+/// gate ← SiLU(gate)·up for `rows` rows of n values, as ggml_vec_swiglu_f32: the first n − n mod 16
+/// of each row with plq_ggml_expf and x/(1 + e^−x) in float, the rest with the C library's expf.
+void plq_ggml_swiglu(float *gate, const float *up, int64_t rows, int64_t n);
+
+/// plq_ggml_swiglu in portable C, one value at a time (the AVX2 form gives the same bits).
+void plq_ggml_swiglu_portable(float *gate, const float *up, int64_t rows, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -5,16 +5,19 @@ import Foundation
 enum Kernels {
     /// Each of `rows` rows of width `d` of `x`, RMS-normalised and scaled by `weight`, into `out`.
     /// The mean square divides by `meanOver` when given (SliceGPT's sliced stream keeps the
-    /// original hidden size there), else by `d`.
+    /// original hidden size there), else by `d`. With `floatScale` the scale is ggml's:
+    /// mean = Float(sum / n), scale = 1 / sqrt(mean + Float(ε)) in Float (llama.cpp's arithmetic);
+    /// else 1/sqrt(sum/n + ε) in Double, rounded once.
     static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: [Float], epsilon: Double,
-                        meanOver: Int? = nil, out: UnsafeMutablePointer<Float>) {
+                        meanOver: Int? = nil, floatScale: Bool = false, out: UnsafeMutablePointer<Float>) {
         let divisor = Double(meanOver ?? d)
         weight.withUnsafeBufferPointer { w in
             parallelRows(rows) { r in
                 let row = x + r * d, o = out + r * d
                 var sum = 0.0
                 for i in 0..<d { sum += Double(row[i] * row[i]) }
-                let scale = Float(1 / (sum / divisor + epsilon).squareRoot())
+                let scale = floatScale ? 1 / (Float(sum / divisor) + Float(epsilon)).squareRoot()
+                                       : Float(1 / (sum / divisor + epsilon).squareRoot())
                 for i in 0..<d { o[i] = row[i] * scale * w[i] }
             }
         }

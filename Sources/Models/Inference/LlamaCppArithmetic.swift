@@ -128,8 +128,8 @@ enum LlamaCppArithmetic {
 
     /// Causal grouped-query attention for `rows` query rows at positions start…start+rows−1 (queries
     /// rows × heads·headDim, keys and values cached rows of `kvWidth`), into `out` (rows ×
-    /// heads·headDim): each (row, head) in the fixed order of `plq_attend_row`, with probabilities
-    /// rounded to fp16, split over the cores. A row's result is the same in any batch.
+    /// heads·headDim): each (row, head) in llama.cpp's order (`plq_attend_row`), split over the
+    /// cores. A row's result is the same in any batch.
     static func attend(queries q: UnsafePointer<Float>, rows t: Int, start: Int, heads: Int, group: Int, headDim hd: Int,
                        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvWidth: Int, scale: Float,
                        out: UnsafeMutablePointer<Float>) {
@@ -137,13 +137,13 @@ enum LlamaCppArithmetic {
         let workers = tasks >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, tasks) : 1
         let qp = UncheckedSendable(q), kp = UncheckedSendable(keys), vp = UncheckedSendable(values), op = UncheckedSendable(out)
         let run = { (worker: Int) in
-            var scores = [Float](repeating: 0, count: start + t)
+            var scores = [Float](repeating: 0, count: (start + t + 15) / 16 * 16)
             scores.withUnsafeMutableBufferPointer { s in
                 var task = worker
                 while task < tasks {
                     let i = task / heads, head = task % heads, kvOffset = (head / group) * hd
                     plq_attend_row(qp.value + i * qWidth + head * hd, kp.value + kvOffset, vp.value + kvOffset, Int64(kvWidth),
-                                   Int64(start + i + 1), Int64(hd), scale, 1, s.baseAddress!, op.value + i * qWidth + head * hd)
+                                   Int64(start + i + 1), Int64(hd), scale, s.baseAddress!, op.value + i * qWidth + head * hd)
                     task += workers
                 }
             }
@@ -151,6 +151,15 @@ enum LlamaCppArithmetic {
         if workers == 1 { run(0) } else {
             let work = UncheckedSendable(run)
             DispatchQueue.concurrentPerform(iterations: workers) { work.value($0) }
+        }
+    }
+
+    /// gate ← SiLU(gate) ⊙ up for `rows` rows of `width` values as ggml computes it
+    /// (`plq_ggml_swiglu`: its vector exponential), rows split over the cores.
+    static func swiglu(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int) {
+        let g = UncheckedSendable(gate), u = UncheckedSendable(up)
+        Kernels.parallelChunks(rows) { range in
+            plq_ggml_swiglu(g.value + range.lowerBound * width, u.value + range.lowerBound * width, Int64(range.count), Int64(width))
         }
     }
 }

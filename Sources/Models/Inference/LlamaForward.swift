@@ -66,7 +66,7 @@ public struct LlamaForward: Sendable {
         x.withUnsafeBufferPointer { xp in
             out.data.withUnsafeMutableBufferPointer { op in
                 Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon,
-                                meanOver: config.hiddenSize, out: op.baseAddress!)
+                                meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: op.baseAddress!)
             }
         }
         return out
@@ -142,7 +142,7 @@ public struct LlamaForward: Sendable {
         x.withUnsafeBufferPointer { xp in
             h.withUnsafeMutableBufferPointer { hp in
                 Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weight, epsilon: config.normEpsilon,
-                                meanOver: config.hiddenSize, out: hp.baseAddress!)
+                                meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: hp.baseAddress!)
             }
         }
         return h
@@ -205,7 +205,13 @@ public struct LlamaForward: Sendable {
         var g = project(h, rows: t, w.gate, w.llamaCpp[.ffnGate])
         let u = project(h, rows: t, w.up, w.llamaCpp[.ffnUp])
         g.withUnsafeMutableBufferPointer { gp in
-            u.withUnsafeBufferPointer { up in Kernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width) }
+            u.withUnsafeBufferPointer { up in
+                if weights.arithmetic == .llamaCpp {
+                    LlamaCppArithmetic.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, rows: t, width: w.width)
+                } else {
+                    Kernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width)
+                }
+            }
         }
         return g
     }

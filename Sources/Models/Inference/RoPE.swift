@@ -6,7 +6,8 @@ import Foundation
 enum RoPE {
     /// Rotates `x` (rows × heads·headDim, row r at position start + r) in place. The angles are
     /// exact (Double) unless `ggmlAngles`: then they are computed as ggml's rope cache does, in
-    /// Float, θ_0 = pos and θ_{i+1} = θ_i·powf(base, −2/ropeDims), with cosf/sinf of each.
+    /// Float, θ_0 = pos and θ_{i+1} = θ_i·powf(base, −2/ropeDims), with cosf/sinf of each, and the
+    /// rotation fused as llama.cpp's build does it: fma(x0, cos, −x1·sin), fma(x0, sin, x1·cos).
     static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int,
                       ggmlAngles: Bool = false) {
         let half = ropeDims / 2
@@ -35,8 +36,13 @@ enum RoPE {
                     let v = p + r * width + h * headDim
                     for i in 0..<half {
                         let a = v[2 * i], b = v[2 * i + 1]
-                        v[2 * i] = a * cosines[i] - b * sines[i]
-                        v[2 * i + 1] = a * sines[i] + b * cosines[i]
+                        if ggmlAngles {   // as GCC contracts ggml's x0·cos − x1·sin and x0·sin + x1·cos
+                            v[2 * i] = (-(b * sines[i])).addingProduct(a, cosines[i])
+                            v[2 * i + 1] = (b * cosines[i]).addingProduct(a, sines[i])
+                        } else {
+                            v[2 * i] = a * cosines[i] - b * sines[i]
+                            v[2 * i + 1] = a * sines[i] + b * cosines[i]
+                        }
                     }
                 }
             }
