@@ -116,6 +116,22 @@ struct LlamaForwardTests {
         #expect(differing == 0, "incremental and batch logits differ at \(differing)/32 positions")
     }
 
+    /// In llama.cpp's arithmetic the logits are llama.cpp's, so each window's NLL (Float64 log-softmax
+    /// over them, as the golden script sums it) agrees to summation-order rounding, not 1%.
+    @Test(arguments: [(512, 3), (2048, 1)])
+    func llamaCppArithmeticPerplexityIsLlamaCpps(context: Int, windows: Int) throws {
+        let forward = try LlamaForward(weights: LlamaWeights(ModelLoader.load(TestSupport.smolLMPath), arithmetic: .llamaCpp))
+        let tokens = try LlamaGolden.tokens.get()
+        let runs = try #require(try LlamaGolden.json("perplexity.json")["runs"] as? [[String: Any]])
+        let run = try #require(runs.first { ($0["ctx"] as? Int) == context })
+        let golden = try #require(run["per_window"] as? [[String: Any]])
+        let ours = try Perplexity.evaluate(forward, tokens: tokens, context: context, windows: windows)
+        for w in 0..<windows {
+            let theirs = golden[w]["nll_sum_all"] as! Double
+            #expect(abs(ours.windows[w].nll / theirs - 1) < 1e-10, "ctx \(context) window \(w): NLL \(ours.windows[w].nll) vs llama.cpp \(theirs)")
+        }
+    }
+
     /// Per-window NLL within 1% of llama.cpp's on the first windows (CI runs a few; bench runs all).
     @Test(arguments: [(512, 6), (2048, 2)])
     func perplexityWithinOnePercent(context: Int, windows: Int) throws {
