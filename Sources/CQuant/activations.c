@@ -70,6 +70,13 @@ PLG_AVX2 static void swiglu_avx2(float *g, const float *u, int64_t n) {
     for (int64_t i = whole; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+PLG_AVX2 static void exp_shifted_avx2(float *s, int64_t n, float m) {
+    int64_t j = 0;
+    const __m256 mv = _mm256_set1_ps(m);
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(s + j, expf8(_mm256_sub_ps(_mm256_loadu_ps(s + j), mv)));
+    for (; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
+}
+
 static int activations_avx2(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -93,6 +100,13 @@ void plq_ggml_swiglu(float *gate, const float *up, int64_t rows, int64_t n) {
 #endif
         swiglu_row_portable(gate + r * n, up + r * n, n);
     }
+}
+
+void plq_ggml_exp_shifted(float *s, int64_t n, float m) {
+#ifdef PLG_X86
+    if (activations_avx2()) { exp_shifted_avx2(s, n, m); return; }
+#endif
+    for (int64_t j = 0; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
 }
 
 void plq_ggml_swiglu_portable(float *gate, const float *up, int64_t rows, int64_t n) {

@@ -20,11 +20,12 @@ static inline float half_round(float f) { return (float)(_Float16)f; }
 /// scores[0..<n] ← probabilities: exponentials of s − max by ggml's expf, summed 16 at a time
 /// (groups aligned at 0, the last padded with zeros) into a double, scaled by (float)(1/sum) and
 /// rounded to fp16. `scores` holds n rounded up to 16 floats.
-static void softmax_row(float *s, int64_t n) {
+static void softmax_row(float *s, int64_t n, int vector) {
     float m = -INFINITY;
     for (int64_t j = 0; j < n; j++) if (s[j] > m) m = s[j];
     const int64_t padded = (n + 15) & ~(int64_t)15;
-    for (int64_t j = 0; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
+    if (vector) plq_ggml_exp_shifted(s, n, m);
+    else for (int64_t j = 0; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
     for (int64_t j = n; j < padded; j++) s[j] = 0;
     double sum = 0;
     for (int64_t c = 0; c < padded; c += 16) sum += (double)plq_reduce16(s + c);
@@ -40,7 +41,7 @@ void plq_attend_row_portable(const float *q, const float *keys, const float *val
         for (int64_t d = 0; d < hd; d++) lanes[d & 15] = fmaf(q[d], k[d], lanes[d & 15]);
         scores[j] = plq_reduce16(lanes) * scale;
     }
-    softmax_row(scores, n);
+    softmax_row(scores, n, 0);
     for (int64_t d0 = 0; d0 < hd; d0 += 64) {
         const int64_t w = hd - d0 < 64 ? hd - d0 : 64;
         float acc[16][64] = {{0}};
@@ -80,7 +81,7 @@ PLA_AVX2 static void attend_avx2(const float *q, const float *keys, const float 
         }
         scores[j] = reduce16(lo, hi) * scale;
     }
-    softmax_row(scores, n);
+    softmax_row(scores, n, 1);
     for (int64_t d0 = 0; d0 < hd; d0 += 64) {
         const int64_t vecs = (hd - d0 < 64 ? hd - d0 : 64) / 8;
         __m256 acc[16][8];

@@ -2,6 +2,8 @@
 // the results; the AVX2 ones compute the same integers with wider instructions.
 #include "CQuant.h"
 
+#include <stdlib.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -224,6 +226,85 @@ PLQ_AVX2 static void dot4_avx2(int type, const uint8_t *w, int64_t row_bytes, in
     out[3] = hsum_ps(acc3) + min3;
 }
 
+// MARK: - AVX-512 VNNI kernel (256-bit registers)
+
+#define PLQ_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
+
+/// Σ over 32 lanes of a·b for signed bytes, as 8 int32 partial sums (lane m: bytes 4m..4m+3): the
+/// same integers as dot_signed, in one vpdpbusd.
+PLQ_VNNI static inline __m256i dot_signed_vnni(__m256i a, __m256i b) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+
+/// dot4_avx2 for four weight rows against two activation rows at once: each of the eight sums in
+/// exactly dot_avx2's order (the integer lane sums are the same integers), the weights decoded once
+/// for both activation rows.
+PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, int64_t blocks,
+                                 const plq_block_q8 *x0, const plq_block_q8 *x1, float *out0, float *out1) {
+    __m256 a00 = _mm256_setzero_ps(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+    float m00 = 0, m10 = 0, m20 = 0, m30 = 0, m01 = 0, m11 = 0, m21 = 0, m31 = 0;
+    const uint8_t *w0 = w, *w1 = w + row_bytes, *w2 = w + 2 * row_bytes, *w3 = w + 3 * row_bytes;
+    const __m256i zero = _mm256_setzero_si256();
+#define PLQ_PAIR(acc, p, q, xb) acc = _mm256_fmadd_ps(_mm256_set1_ps(f16c_to_float(*(const uint16_t *)(p)) * (xb).d), \
+                                                      _mm256_cvtepi32_ps(q), acc)
+    switch (type) {
+    case PLQ_Q4_1:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y0 = _mm256_loadu_si256((const __m256i *)x0[b].qs), y1 = _mm256_loadu_si256((const __m256i *)x1[b].qs);
+            const int64_t o = b * 20;
+            const __m256i q0 = nibbles(w0 + o + 4), q1 = nibbles(w1 + o + 4), q2 = nibbles(w2 + o + 4), q3 = nibbles(w3 + o + 4);
+            PLQ_PAIR(a00, w0 + o, _mm256_dpbusd_epi32(zero, q0, y0), x0[b]); PLQ_PAIR(a01, w0 + o, _mm256_dpbusd_epi32(zero, q0, y1), x1[b]);
+            PLQ_PAIR(a10, w1 + o, _mm256_dpbusd_epi32(zero, q1, y0), x0[b]); PLQ_PAIR(a11, w1 + o, _mm256_dpbusd_epi32(zero, q1, y1), x1[b]);
+            PLQ_PAIR(a20, w2 + o, _mm256_dpbusd_epi32(zero, q2, y0), x0[b]); PLQ_PAIR(a21, w2 + o, _mm256_dpbusd_epi32(zero, q2, y1), x1[b]);
+            PLQ_PAIR(a30, w3 + o, _mm256_dpbusd_epi32(zero, q3, y0), x0[b]); PLQ_PAIR(a31, w3 + o, _mm256_dpbusd_epi32(zero, q3, y1), x1[b]);
+            const float n0 = f16c_to_float(*(const uint16_t *)(w0 + o + 2)), n1 = f16c_to_float(*(const uint16_t *)(w1 + o + 2));
+            const float n2 = f16c_to_float(*(const uint16_t *)(w2 + o + 2)), n3 = f16c_to_float(*(const uint16_t *)(w3 + o + 2));
+            const float s0 = x0[b].s, s1 = x1[b].s;
+            m00 += n0 * s0; m10 += n1 * s0; m20 += n2 * s0; m30 += n3 * s0;
+            m01 += n0 * s1; m11 += n1 * s1; m21 += n2 * s1; m31 += n3 * s1;
+        }
+        break;
+    case PLQ_Q4_0:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y0 = _mm256_loadu_si256((const __m256i *)x0[b].qs), y1 = _mm256_loadu_si256((const __m256i *)x1[b].qs);
+            const __m256i eight = _mm256_set1_epi8(8);
+            const int64_t o = b * 18;
+            const __m256i q0 = _mm256_sub_epi8(nibbles(w0 + o + 2), eight), q1 = _mm256_sub_epi8(nibbles(w1 + o + 2), eight);
+            const __m256i q2 = _mm256_sub_epi8(nibbles(w2 + o + 2), eight), q3 = _mm256_sub_epi8(nibbles(w3 + o + 2), eight);
+            PLQ_PAIR(a00, w0 + o, dot_signed_vnni(q0, y0), x0[b]); PLQ_PAIR(a01, w0 + o, dot_signed_vnni(q0, y1), x1[b]);
+            PLQ_PAIR(a10, w1 + o, dot_signed_vnni(q1, y0), x0[b]); PLQ_PAIR(a11, w1 + o, dot_signed_vnni(q1, y1), x1[b]);
+            PLQ_PAIR(a20, w2 + o, dot_signed_vnni(q2, y0), x0[b]); PLQ_PAIR(a21, w2 + o, dot_signed_vnni(q2, y1), x1[b]);
+            PLQ_PAIR(a30, w3 + o, dot_signed_vnni(q3, y0), x0[b]); PLQ_PAIR(a31, w3 + o, dot_signed_vnni(q3, y1), x1[b]);
+        }
+        break;
+    default:   // PLQ_Q8_0
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y0 = _mm256_loadu_si256((const __m256i *)x0[b].qs), y1 = _mm256_loadu_si256((const __m256i *)x1[b].qs);
+            const int64_t o = b * 34;
+            const __m256i q0 = _mm256_loadu_si256((const __m256i *)(w0 + o + 2)), q1 = _mm256_loadu_si256((const __m256i *)(w1 + o + 2));
+            const __m256i q2 = _mm256_loadu_si256((const __m256i *)(w2 + o + 2)), q3 = _mm256_loadu_si256((const __m256i *)(w3 + o + 2));
+            PLQ_PAIR(a00, w0 + o, dot_signed_vnni(q0, y0), x0[b]); PLQ_PAIR(a01, w0 + o, dot_signed_vnni(q0, y1), x1[b]);
+            PLQ_PAIR(a10, w1 + o, dot_signed_vnni(q1, y0), x0[b]); PLQ_PAIR(a11, w1 + o, dot_signed_vnni(q1, y1), x1[b]);
+            PLQ_PAIR(a20, w2 + o, dot_signed_vnni(q2, y0), x0[b]); PLQ_PAIR(a21, w2 + o, dot_signed_vnni(q2, y1), x1[b]);
+            PLQ_PAIR(a30, w3 + o, dot_signed_vnni(q3, y0), x0[b]); PLQ_PAIR(a31, w3 + o, dot_signed_vnni(q3, y1), x1[b]);
+        }
+    }
+#undef PLQ_PAIR
+    out0[0] = hsum_ps(a00) + m00; out0[1] = hsum_ps(a10) + m10; out0[2] = hsum_ps(a20) + m20; out0[3] = hsum_ps(a30) + m30;
+    out1[0] = hsum_ps(a01) + m01; out1[1] = hsum_ps(a11) + m11; out1[2] = hsum_ps(a21) + m21; out1[3] = hsum_ps(a31) + m31;
+}
+
+static int have_vnni(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+        const char *off = getenv("PRUNELANG_NO_VNNI");   // to measure and test the AVX2 kernel on a VNNI machine
+        if (off && *off && *off != '0') cached = 0;
+    }
+    return cached;
+}
+
 PLQ_AVX2 static void round_half_avx2(float *x, int64_t n) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -283,10 +364,18 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
     if (have_avx2()) {
         dot = dot_avx2;
         // Four weight rows at a time (they stay in L1 while every activation row streams past them).
-        float v[4];
+        float v[4], v1[4];
+        const int vnni = have_vnni();
         for (; r + 4 <= row1; r += 4) {
             const uint8_t *w = weights + r * row_bytes;
-            for (int64_t i = 0; i < count; i++) {
+            int64_t i = 0;
+            for (; vnni && i + 2 <= count; i += 2) {   // two activation rows per pass of the weights
+                dot4x2_vnni(type, w, row_bytes, blocks, x + i * blocks, x + (i + 1) * blocks, v, v1);
+                float *o = out + i * ldo + r, *o1 = o + ldo;
+                if (accumulate) { o[0] += v[0]; o[1] += v[1]; o[2] += v[2]; o[3] += v[3]; o1[0] += v1[0]; o1[1] += v1[1]; o1[2] += v1[2]; o1[3] += v1[3]; }
+                else { o[0] = v[0]; o[1] = v[1]; o[2] = v[2]; o[3] = v[3]; o1[0] = v1[0]; o1[1] = v1[1]; o1[2] = v1[2]; o1[3] = v1[3]; }
+            }
+            for (; i < count; i++) {
                 dot4_avx2(type, w, row_bytes, blocks, x + i * blocks, v);
                 float *o = out + i * ldo + r;
                 if (accumulate) { o[0] += v[0]; o[1] += v[1]; o[2] += v[2]; o[3] += v[3]; }

@@ -77,6 +77,9 @@ void plq_attend_row_portable(const float *q, const float *keys, const float *val
 /// what llama.cpp's softmax and SiLU use on this machine. 0 below about −104 (|n| > 192 gives 0 or inf).
 float plq_ggml_expf(float x);
 
+/// s[j] ← plq_ggml_expf(s[j] − m) for j in 0..<n (eight at a time with AVX2: the same bits).
+void plq_ggml_exp_shifted(float *s, int64_t n, float m);
+
 /// The sum of 16 floats in the tree of _mm512_reduce_add_ps: halves, quarters, pairs.
 float plq_reduce16(const float v[16]);
 
