@@ -294,6 +294,53 @@ PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, 
     out1[0] = hsum_ps(a01) + m01; out1[1] = hsum_ps(a11) + m11; out1[2] = hsum_ps(a21) + m21; out1[3] = hsum_ps(a31) + m31;
 }
 
+/// dot4_avx2 with vpdpbusd (one activation row: decoding); the same sums bit for bit.
+PLQ_VNNI static void dot4_vnni(int type, const uint8_t *w, int64_t row_bytes, int64_t blocks, const plq_block_q8 *x, float *out) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+    const uint8_t *w0 = w, *w1 = w + row_bytes, *w2 = w + 2 * row_bytes, *w3 = w + 3 * row_bytes;
+    const __m256i zero = _mm256_setzero_si256();
+#define PLQ_ONE(acc, p, q) acc = _mm256_fmadd_ps(_mm256_set1_ps(f16c_to_float(*(const uint16_t *)(p)) * x[b].d), _mm256_cvtepi32_ps(q), acc)
+    switch (type) {
+    case PLQ_Q4_1:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const int64_t o = b * 20;
+            const float s = x[b].s;
+            PLQ_ONE(a0, w0 + o, _mm256_dpbusd_epi32(zero, nibbles(w0 + o + 4), y));
+            PLQ_ONE(a1, w1 + o, _mm256_dpbusd_epi32(zero, nibbles(w1 + o + 4), y));
+            PLQ_ONE(a2, w2 + o, _mm256_dpbusd_epi32(zero, nibbles(w2 + o + 4), y));
+            PLQ_ONE(a3, w3 + o, _mm256_dpbusd_epi32(zero, nibbles(w3 + o + 4), y));
+            m0 += f16c_to_float(*(const uint16_t *)(w0 + o + 2)) * s;
+            m1 += f16c_to_float(*(const uint16_t *)(w1 + o + 2)) * s;
+            m2 += f16c_to_float(*(const uint16_t *)(w2 + o + 2)) * s;
+            m3 += f16c_to_float(*(const uint16_t *)(w3 + o + 2)) * s;
+        }
+        break;
+    case PLQ_Q4_0:
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y = _mm256_loadu_si256((const __m256i *)x[b].qs), eight = _mm256_set1_epi8(8);
+            const int64_t o = b * 18;
+            PLQ_ONE(a0, w0 + o, dot_signed_vnni(_mm256_sub_epi8(nibbles(w0 + o + 2), eight), y));
+            PLQ_ONE(a1, w1 + o, dot_signed_vnni(_mm256_sub_epi8(nibbles(w1 + o + 2), eight), y));
+            PLQ_ONE(a2, w2 + o, dot_signed_vnni(_mm256_sub_epi8(nibbles(w2 + o + 2), eight), y));
+            PLQ_ONE(a3, w3 + o, dot_signed_vnni(_mm256_sub_epi8(nibbles(w3 + o + 2), eight), y));
+        }
+        break;
+    default:   // PLQ_Q8_0
+        for (int64_t b = 0; b < blocks; b++) {
+            const __m256i y = _mm256_loadu_si256((const __m256i *)x[b].qs);
+            const int64_t o = b * 34;
+            PLQ_ONE(a0, w0 + o, dot_signed_vnni(_mm256_loadu_si256((const __m256i *)(w0 + o + 2)), y));
+            PLQ_ONE(a1, w1 + o, dot_signed_vnni(_mm256_loadu_si256((const __m256i *)(w1 + o + 2)), y));
+            PLQ_ONE(a2, w2 + o, dot_signed_vnni(_mm256_loadu_si256((const __m256i *)(w2 + o + 2)), y));
+            PLQ_ONE(a3, w3 + o, dot_signed_vnni(_mm256_loadu_si256((const __m256i *)(w3 + o + 2)), y));
+        }
+    }
+#undef PLQ_ONE
+    out[0] = hsum_ps(a0) + m0; out[1] = hsum_ps(a1) + m1; out[2] = hsum_ps(a2) + m2; out[3] = hsum_ps(a3) + m3;
+}
+
 static int have_vnni(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -376,7 +423,8 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
                 else { o[0] = v[0]; o[1] = v[1]; o[2] = v[2]; o[3] = v[3]; o1[0] = v1[0]; o1[1] = v1[1]; o1[2] = v1[2]; o1[3] = v1[3]; }
             }
             for (; i < count; i++) {
-                dot4_avx2(type, w, row_bytes, blocks, x + i * blocks, v);
+                if (vnni) dot4_vnni(type, w, row_bytes, blocks, x + i * blocks, v);
+                else dot4_avx2(type, w, row_bytes, blocks, x + i * blocks, v);
                 float *o = out + i * ldo + r;
                 if (accumulate) { o[0] += v[0]; o[1] += v[1]; o[2] += v[2]; o[3] += v[3]; }
                 else { o[0] = v[0]; o[1] = v[1]; o[2] = v[2]; o[3] = v[3]; }
