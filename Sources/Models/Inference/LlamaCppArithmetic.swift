@@ -7,7 +7,9 @@ public enum ForwardArithmetic: String, Sendable {
     /// As llama.cpp computes on a CPU: the activation entering a product with a quantised weight
     /// is itself quantised to 8-bit blocks (ggml's Q8_0 or Q8_1, whichever the weight type pairs
     /// with), and queries, keys, values and attention weights are rounded to fp16 (its f16 KV
-    /// cache). Weights held in memory as Float32 (what pruning produces) meet Float32 activations.
+    /// cache); norms, activations, RoPE and attention follow ggml's AVX-512 CPU kernels, so for Q4_1 /
+    /// Q8_0 weights the logits are llama.cpp's bit for bit. Weights held in memory as Float32 (what
+    /// pruning produces) meet Float32 activations.
     case llamaCpp
     /// Float32 everywhere: weights dequantised once, activations never rounded.
     case float32
