@@ -3,6 +3,7 @@
 // argument, scaled by 2^n), SiLU and SwiGLU in 16-value groups with the C library's expf for a
 // row's last n mod 16 values, and the 16-lane horizontal sum. See include/CQuant.h.
 #include "CQuant.h"
+#include "cpu.h"
 
 #include <math.h>
 
@@ -77,7 +78,7 @@ PLG_AVX2 static void exp_shifted_avx2(float *s, int64_t n, float m) {
     for (; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
 }
 
-static int activations_avx2(void) {
+int plq_have_avx2_fma(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -96,7 +97,7 @@ static void swiglu_row_portable(float *g, const float *u, int64_t n) {
 void plq_ggml_swiglu(float *gate, const float *up, int64_t rows, int64_t n) {
     for (int64_t r = 0; r < rows; r++) {
 #ifdef PLG_X86
-        if (activations_avx2()) { swiglu_avx2(gate + r * n, up + r * n, n); continue; }
+        if (plq_have_avx2_fma()) { swiglu_avx2(gate + r * n, up + r * n, n); continue; }
 #endif
         swiglu_row_portable(gate + r * n, up + r * n, n);
     }
@@ -104,7 +105,7 @@ void plq_ggml_swiglu(float *gate, const float *up, int64_t rows, int64_t n) {
 
 void plq_ggml_exp_shifted(float *s, int64_t n, float m) {
 #ifdef PLG_X86
-    if (activations_avx2()) { exp_shifted_avx2(s, n, m); return; }
+    if (plq_have_avx2_fma()) { exp_shifted_avx2(s, n, m); return; }
 #endif
     for (int64_t j = 0; j < n; j++) s[j] = plq_ggml_expf(s[j] - m);
 }

@@ -7,6 +7,7 @@
 // query and the cached keys and values, never on how many rows share the batch. The portable
 // functions define the order; the AVX2 ones keep it lane by lane.
 #include "CQuant.h"
+#include "cpu.h"
 
 #include <math.h>
 
@@ -102,20 +103,12 @@ PLA_AVX2 static void attend_avx2(const float *q, const float *keys, const float 
     }
 }
 
-static int attention_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return cached;
-}
 #endif
 
 void plq_attend_row(const float *q, const float *keys, const float *values, int64_t ld, int64_t n, int64_t head_dim,
                     float scale, float *scores, float *out) {
 #ifdef PLA_X86
-    if (head_dim % 16 == 0 && attention_avx2()) { attend_avx2(q, keys, values, ld, n, head_dim, scale, scores, out); return; }
+    if (head_dim % 16 == 0 && plq_have_avx2_fma()) { attend_avx2(q, keys, values, ld, n, head_dim, scale, scores, out); return; }
 #endif
     plq_attend_row_portable(q, keys, values, ld, n, head_dim, scale, scores, out);
 }
