@@ -28,11 +28,14 @@ let package = Package(
         .systemLibrary(name: "CReadline", path: "Sources/CReadline",
                        providers: [.apt(["libreadline-dev"])]),
 
+        // Puts OpenBLAS on its AVX-512/AVX2 kernels where its CPU detection falls back to SSE3.
+        .target(name: "COpenBLASCore", path: "Sources/COpenBLASCore"),
+
         // Quantised dot products in llama.cpp's arithmetic (AVX2 with a portable fallback).
         .target(name: "CQuant", path: "Sources/CQuant"),
 
         // The library layers.
-        .target(name: "Numerics", dependencies: ["CBLAS"]),
+        .target(name: "Numerics", dependencies: ["CBLAS", "COpenBLASCore"]),
         .target(name: "Models", dependencies: ["Numerics", "CQuant"]),
         .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
         .target(name: "Plots"),

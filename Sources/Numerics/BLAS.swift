@@ -1,4 +1,5 @@
 import CBLAS
+import COpenBLASCore
 
 /// Which side a Gram matrix is formed on: `.columns` gives AᵀA (cols×cols), `.rows` gives AAᵀ.
 public enum GramSide: Sendable {
@@ -97,4 +98,15 @@ public enum BLASThreads {
     public static var count: Int { Int(openblas_get_num_threads()) }
     /// Sets the number of OpenBLAS threads (at least 1).
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(Swift.max(1, n))) }
+}
+
+/// Which OpenBLAS kernels run the products. Debian's OpenBLAS falls back to its SSE3 kernels on
+/// CPUs it does not recognise (this project's virtual Xeons, which have AVX-512); PruneLang then
+/// moves it to the AVX-512 or AVX2 ones at start-up (COpenBLASCore), unless `OPENBLAS_CORETYPE`
+/// is set.
+public enum BLASKernels {
+    /// OpenBLAS's name for the kernels in use, e.g. "SkylakeX".
+    public static var core: String { String(cString: plb_openblas_core_name()) }
+    /// What start-up did: "kept", "not dynamic", "no better kernel", or the core it chose.
+    public static var selection: String { String(cString: plb_openblas_core_selection()) }
 }

@@ -200,6 +200,7 @@ struct GGUFTests {
     @Test func ggmlTypeTable() throws {
         #expect(GGMLType.q4_1.blockSize == 32 && GGMLType.q4_1.bytesPerBlock == 20)
         #expect(GGMLType.q6_K.blockSize == 256 && GGMLType.q6_K.bytesPerBlock == 210)
+        #expect(GGMLType.q8_1.bytesPerBlock == 36, "sizeof(block_q8_1) in ggml-common.h")
         #expect(GGMLType.bf16.rawValue == 30 && GGMLType.bf16.name == "BF16")
         #expect(GGMLType(name: "q4_k") == .q4_K)
         #expect(GGMLType(rawValue: 4) == nil)

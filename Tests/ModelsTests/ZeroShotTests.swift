@@ -217,7 +217,7 @@ struct ZeroShotTests {
         let forward = try LlamaGolden.forward.get(), tokenizer = try Self.tokenizer.get()
         var calls: [(Int, Int)] = []
         let result = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: "arc_challenge", limit: 5,
-                                           dataFolder: TestSupport.data.path) { done, total in
+                                           dataFolder: TestSupport.data.path, batchSize: 1) { done, total in
             calls.append((done, total))
             return done < 2
         }

@@ -72,28 +72,35 @@ public struct ZeroShotResult: Sendable {
 /// are evaluated once and the rest of each choice from a copy of the KV cache.
 public enum ZeroShot {
     /// Scores the first `limit` examples (all when nil) of the task named `task` (see
-    /// `ZeroShotTask.names`) read from `dataFolder`. `progress` is called after each example with
-    /// (done, total) and may return false to stop; the result then says `cancelled`.
+    /// `ZeroShotTask.names`) read from `dataFolder`, `batchSize` examples per pass. `progress` is
+    /// called after each batch with (done, total) and may return false to stop; the result then
+    /// says `cancelled`.
     public static func evaluate(forward: LlamaForward, tokenizer: BPETokenizer, task: String, limit: Int? = nil,
-                                dataFolder: String = DataCatalog.folder,
+                                dataFolder: String = DataCatalog.folder, batchSize: Int = 8,
                                 progress: ((Int, Int) -> Bool)? = nil) throws -> ZeroShotResult {
         let task = try ZeroShotTask(name: task)
         return try evaluate(forward: forward, tokenizer: tokenizer, task: task,
-                            examples: task.examples(limit: limit, dataFolder: dataFolder), progress: progress)
+                            examples: task.examples(limit: limit, dataFolder: dataFolder), batchSize: batchSize, progress: progress)
     }
 
-    /// Scores `examples` of `task` (as `ZeroShotTask.examples` gives them), in order.
+    /// Scores `examples` of `task` (as `ZeroShotTask.examples` gives them), in order,
+    /// `batchSize` examples per pair of passes (see `scores`); `progress` is called after each
+    /// batch.
     public static func evaluate(forward: LlamaForward, tokenizer: BPETokenizer, task: ZeroShotTask,
-                                examples: [ZeroShotExample], shareContext: Bool = true,
+                                examples: [ZeroShotExample], shareContext: Bool = true, batchSize: Int = 8,
                                 progress: ((Int, Int) -> Bool)? = nil) throws -> ZeroShotResult {
+        guard batchSize >= 1 else { throw ZeroShotError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         let clock = ContinuousClock.now
         var result = ZeroShotResult(task: task, requested: examples.count, examples: [], cancelled: false, seconds: 0)
-        for (i, example) in examples.enumerated() {
-            var prediction = try score(forward: forward, tokenizer: tokenizer, example: example, shareContext: shareContext)
-            prediction.index = i
-            result.examples.append(prediction)
-            if let progress, !progress(i + 1, examples.count) {
-                result.cancelled = i + 1 < examples.count
+        var next = 0
+        while next < examples.count {
+            let end = min(next + batchSize, examples.count)
+            var predictions = try scores(forward: forward, tokenizer: tokenizer, examples: Array(examples[next..<end]), shareContext: shareContext)
+            for i in predictions.indices { predictions[i].index = next + i }
+            result.examples += predictions
+            next = end
+            if let progress, !progress(next, examples.count) {
+                result.cancelled = next < examples.count
                 break
             }
         }
@@ -108,22 +115,36 @@ public enum ZeroShot {
     /// rounding).
     public static func score(forward: LlamaForward, tokenizer: BPETokenizer, example: ZeroShotExample,
                              shareContext: Bool = true) throws -> ZeroShotPrediction {
-        let k = example.contexts.count
-        guard k >= 1, example.continuations.count == k, example.choices.count == k, example.gold >= 0, example.gold < k else {
-            throw ZeroShotError.invalidArgument("an example needs as many contexts, continuations and choices (got \(example.contexts.count), \(example.continuations.count), \(example.choices.count)) and a gold index among them (got \(example.gold))")
+        try scores(forward: forward, tokenizer: tokenizer, examples: [example], shareContext: shareContext)[0]
+    }
+
+    /// Scores several examples in one pair of passes (see `logLikelihoods(forward:batch:)`);
+    /// each prediction equals what `score` gives its example alone, up to rounding. Their
+    /// `index` is their position in `examples`.
+    public static func scores(forward: LlamaForward, tokenizer: BPETokenizer, examples: [ZeroShotExample],
+                              shareContext: Bool = true) throws -> [ZeroShotPrediction] {
+        var batch: [[(context: [Int32], continuation: [Int32])]] = []
+        for example in examples {
+            let k = example.contexts.count
+            guard k >= 1, example.continuations.count == k, example.choices.count == k, example.gold >= 0, example.gold < k else {
+                throw ZeroShotError.invalidArgument("an example needs as many contexts, continuations and choices (got \(example.contexts.count), \(example.continuations.count), \(example.choices.count)) and a gold index among them (got \(example.gold))")
+            }
+            batch.append(zip(example.contexts, example.continuations).map { encodePair(tokenizer: tokenizer, context: $0, continuation: $1) })
         }
-        let pairs = zip(example.contexts, example.continuations).map { encodePair(tokenizer: tokenizer, context: $0, continuation: $1) }
-        let lls = try logLikelihoods(forward: forward, pairs: pairs, shareContext: shareContext)
-        let chars = example.choices.map { $0.unicodeScalars.count }
-        let bytes = example.choices.map { $0.utf8.count }
-        return ZeroShotPrediction(
-            index: 0, id: example.id, gold: example.gold,
-            logLikelihoods: lls.map(\.logLikelihood), continuationTokenCounts: pairs.map(\.continuation.count),
-            isGreedy: lls.map(\.isGreedy), choiceLengths: chars, choiceByteLengths: bytes,
-            predicted: argmax(lls.map(\.logLikelihood)),
-            predictedNorm: argmax(zip(lls, chars).map { $0.logLikelihood / Double($1) }),
-            predictedNormBytes: argmax(zip(lls, bytes).map { $0.logLikelihood / Double($1) }),
-            contextIDs: pairs.map(\.context), continuationIDs: pairs.map(\.continuation))
+        let scored = try logLikelihoods(forward: forward, batch: batch, shareContext: shareContext)
+        return examples.indices.map { e in
+            let example = examples[e], pairs = batch[e], lls = scored[e]
+            let chars = example.choices.map { $0.unicodeScalars.count }
+            let bytes = example.choices.map { $0.utf8.count }
+            return ZeroShotPrediction(
+                index: e, id: example.id, gold: example.gold,
+                logLikelihoods: lls.map(\.logLikelihood), continuationTokenCounts: pairs.map(\.continuation.count),
+                isGreedy: lls.map(\.isGreedy), choiceLengths: chars, choiceByteLengths: bytes,
+                predicted: argmax(lls.map(\.logLikelihood)),
+                predictedNorm: argmax(zip(lls, chars).map { $0.logLikelihood / Double($1) }),
+                predictedNormBytes: argmax(zip(lls, bytes).map { $0.logLikelihood / Double($1) }),
+                contextIDs: pairs.map(\.context), continuationIDs: pairs.map(\.continuation))
+        }
     }
 
     /// lm-eval's `_encode_pair` for a causal model: trailing whitespace of the context moves to the
@@ -151,8 +172,93 @@ public enum ZeroShot {
     /// cache.
     public static func logLikelihoods(forward: LlamaForward, pairs: [(context: [Int32], continuation: [Int32])],
                                       shareContext: Bool = true) throws -> [(logLikelihood: Double, isGreedy: Bool)] {
-        let maxLength = forward.config.contextLength
-        var inputs: [[Int32]] = [], targets: [[Int32]] = [], starts: [Int] = []
+        try logLikelihoods(forward: forward, batch: [pairs], shareContext: shareContext)[0]
+    }
+
+    /// `logLikelihoods(forward:pairs:)` for several groups of pairs (one group per example) at
+    /// once: one packed pass runs every group's shared prefix, a second every choice's rest
+    /// (each from a copy of its group's cache), and one product gives the logits of every scored
+    /// row. The weights are read twice per batch instead of once per choice.
+    public static func logLikelihoods(forward: LlamaForward, batch: [[(context: [Int32], continuation: [Int32])]],
+                                      shareContext: Bool = true) throws -> [[(logLikelihood: Double, isGreedy: Bool)]] {
+        let plans = try batch.map { try ScoringPlan(pairs: $0, maxLength: forward.config.contextLength, shareContext: shareContext) }
+        // Pass 1: each group's shared prefix (possibly empty) into a cache of its own.
+        var bases = plans.map { forward.makeCache(capacity: $0.capacity) }
+        let prefixHidden = try forward.forward(batch: plans.map { Array($0.inputs[0][..<$0.shared]) }, caches: &bases)
+        // Pass 2: each choice's rest, from a copy of its group's cache.
+        var caches: [KVCache] = [], rests: [[Int32]] = []
+        for (g, plan) in plans.enumerated() {
+            for input in plan.inputs {
+                caches.append(bases[g])
+                rests.append(Array(input[plan.shared...]))
+            }
+        }
+        bases = []
+        let restHidden = try forward.forward(batch: rests, caches: &caches)
+        // The scored rows of both passes, gathered for one output-head product. A scored row in
+        // the shared prefix is the same for every choice of its group: gathered once.
+        let d = forward.weights.embedding.cols
+        var gathered: [Float] = [], count = 0
+        func gather(_ hidden: Matrix, _ rows: Range<Int>) -> Int {
+            let first = count
+            gathered += hidden.data[rows.lowerBound * d..<rows.upperBound * d]
+            count += rows.count
+            return first
+        }
+        var prefixRow: [Int] = [], restRow: [[Int]] = []   // gathered index of each group's/choice's first scored row
+        var prefixOffset = 0, restOffset = 0
+        for plan in plans {
+            let firstScored = plan.starts.min() ?? 0
+            prefixRow.append(firstScored < plan.shared
+                             ? gather(prefixHidden, prefixOffset + firstScored..<prefixOffset + plan.shared) - firstScored : 0)
+            prefixOffset += plan.shared
+            var rows: [Int] = []
+            for (c, input) in plan.inputs.enumerated() {
+                let from = max(plan.starts[c], plan.shared)
+                rows.append(gather(restHidden, restOffset + from - plan.shared..<restOffset + input.count - plan.shared) - from)
+                restOffset += input.count - plan.shared
+            }
+            restRow.append(rows)
+        }
+        let stats = RowStatistics(logits: forward.logits(try Matrix(rows: count, cols: d, data: gathered), rows: 0..<count), first: 0)
+        return plans.indices.map { g in
+            let plan = plans[g]
+            return plan.inputs.indices.map { c in
+                var ll = 0.0, greedy = true
+                // Input row r scores continuation token r − start.
+                for r in plan.starts[c]..<plan.inputs[c].count {
+                    let row = r < plan.shared ? prefixRow[g] + r : restRow[g][c] + r
+                    let (l, isTop) = stats.score(row: row, target: plan.targets[c][r - plan.starts[c]])
+                    ll += l
+                    greedy = greedy && isTop
+                }
+                return (ll, greedy)
+            }
+        }
+    }
+
+    /// The first index of the largest value (NumPy's argmax tie rule).
+    static func argmax(_ values: [Double]) -> Int {
+        var best = 0
+        for i in values.indices.dropFirst() where values[i] > values[best] { best = i }
+        return best
+    }
+}
+
+/// One example's choices made ready for scoring: each choice's model input (ctx + cont)[:-1]
+/// (left-truncated to the context length), its continuation ids, the input row that scores the
+/// first of them, and how many leading input tokens all choices share.
+struct ScoringPlan {
+    var inputs: [[Int32]] = []
+    var targets: [[Int32]] = []
+    var starts: [Int] = []
+    /// Leading tokens evaluated once for all choices (0 without context sharing); every choice
+    /// keeps at least one token of its own.
+    var shared = 0
+    /// The positions the longest input needs.
+    var capacity: Int { inputs.map(\.count).max() ?? 0 }
+
+    init(pairs: [(context: [Int32], continuation: [Int32])], maxLength: Int, shareContext: Bool) throws {
         for (ctx, cont) in pairs {
             guard !cont.isEmpty else { throw ZeroShotError.invalidArgument("a continuation encodes to no tokens") }
             guard !ctx.isEmpty else { throw ZeroShotError.invalidArgument("a context encodes to no tokens (no BOS is added for this model)") }
@@ -166,49 +272,12 @@ public enum ZeroShot {
             targets.append(cont)
             starts.append(input.count - cont.count)
         }
-        let capacity = inputs.map(\.count).max() ?? 0
-        var base = forward.makeCache(capacity: capacity)
-        // The tokens every input begins with, evaluated once.
-        var shared = 0
-        var sharedHidden = Matrix(rows: 0, cols: forward.weights.embedding.cols)
         if shareContext, inputs.count > 1 {
             shared = inputs.dropFirst().reduce(inputs[0].count) { length, input in
                 zip(inputs[0].prefix(length), input).prefix { $0 == $1 }.count
             }
-            // Keep at least one token of each input outside the prefix, so every choice runs.
             shared = min(shared, inputs.map(\.count).min()! - 1)
-            if shared > 0 { sharedHidden = try forward.forward(Array(inputs[0][..<shared]), cache: &base) }
         }
-        // The logits of the scored rows inside the shared prefix are the same for every input:
-        // computed once, with each row's log-sum-exp and argmax.
-        let firstScored = starts.min() ?? 0
-        var prefix = RowStatistics(logits: Matrix(rows: 0, cols: 0), first: firstScored)
-        if firstScored < shared {
-            prefix = RowStatistics(logits: forward.logits(sharedHidden, rows: firstScored..<shared), first: firstScored)
-        }
-        var out: [(logLikelihood: Double, isGreedy: Bool)] = []
-        for (c, input) in inputs.enumerated() {
-            var cache = base
-            let hidden = try forward.forward(Array(input[shared...]), cache: &cache)
-            let start = starts[c], from = max(start, shared)
-            let own = RowStatistics(logits: forward.logits(hidden, rows: (from - shared)..<(input.count - shared)), first: from)
-            var ll = 0.0, greedy = true
-            // Row r scores continuation token r − start.
-            for r in start..<input.count {
-                let (l, g) = (r < shared ? prefix : own).score(row: r, target: targets[c][r - start])
-                ll += l
-                greedy = greedy && g
-            }
-            out.append((ll, greedy))
-        }
-        return out
-    }
-
-    /// The first index of the largest value (NumPy's argmax tie rule).
-    static func argmax(_ values: [Double]) -> Int {
-        var best = 0
-        for i in values.indices.dropFirst() where values[i] > values[best] { best = i }
-        return best
     }
 }
 

@@ -44,7 +44,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q5_0: return 2 + 4 + 16
         case .q5_1: return 2 + 2 + 4 + 16
         case .q8_0: return 2 + 32
-        case .q8_1: return 4 + 4 + 32
+        case .q8_1: return 2 + 2 + 32   // ggml's block_q8_1: fp16 d, fp16 d·Σq, 32 int8 (gguf-py's table says 40, from an older float layout)
         case .q2_K: return 2 + 2 + k / 16 + k / 4
         case .q3_K: return 2 + k / 4 + k / 8 + 12
         case .q4_K: return 2 + 2 + k / 2 + 12

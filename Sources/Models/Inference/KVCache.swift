@@ -28,6 +28,9 @@ public struct KVCache: Sendable {
         values = keys
     }
 
+    /// A cache of no positions (a placeholder while a cache is lent to a batch).
+    static var empty: KVCache { KVCache(width: 0, capacity: 0, blocks: 0) }
+
     /// Marks `n` more positions as filled (after every block wrote them).
     mutating func advance(by n: Int) { count += n }
 

@@ -25,21 +25,51 @@ public struct LlamaForward: Sendable {
     /// output norm (tokens × residual width); keys and values are appended to `cache`. Throws on
     /// an id outside the vocabulary or a cache too small.
     public func forward(_ tokens: [Int32], cache: inout KVCache) throws -> Matrix {
-        let t = tokens.count
-        guard t > 0 else { return Matrix(rows: 0, cols: weights.embedding.cols) }
-        guard cache.count + t <= cache.capacity else {
-            throw InferenceError.contextFull(needed: cache.count + t, capacity: cache.capacity)
+        // The cache moves into a one-element batch and back, so it is never copied.
+        var caches = [KVCache.empty]
+        swap(&cache, &caches[0])
+        defer { swap(&cache, &caches[0]) }
+        return try forward(batch: [tokens], caches: &caches)
+    }
+
+    /// Runs several independent sequences in one pass: sequence i continues `caches[i]` (its
+    /// tokens at positions caches[i].count…). The linear layers see every row of every sequence
+    /// at once, which is what makes many short sequences fast (the weights are read once per
+    /// pass, not once per sequence); attention stays within each sequence. Returns the final
+    /// hidden states of all sequences stacked in order (Σ tokens × residual width). Each
+    /// sequence's rows equal what `forward(_:cache:)` gives it alone, up to the rounding of a
+    /// differently blocked product (and bit for bit in the llama.cpp arithmetic, whose products
+    /// are row by row).
+    public func forward(batch sequences: [[Int32]], caches: inout [KVCache]) throws -> Matrix {
+        guard sequences.count == caches.count else {
+            throw InferenceError.invalidArgument("\(sequences.count) sequences need as many caches, got \(caches.count)")
         }
-        var x = try embed(tokens)
-        let start = cache.count
+        var segments: [Segment] = [], t = 0
+        for (i, tokens) in sequences.enumerated() {
+            guard caches[i].count + tokens.count <= caches[i].capacity else {
+                throw InferenceError.contextFull(needed: caches[i].count + tokens.count, capacity: caches[i].capacity)
+            }
+            segments.append(Segment(rows: t..<t + tokens.count, start: caches[i].count, cache: i))
+            t += tokens.count
+        }
+        guard t > 0 else { return Matrix(rows: 0, cols: weights.embedding.cols) }
+        var x = try embed(sequences.flatMap { $0 })
         for b in 0..<weights.blocks.count {
             try Task.checkCancellation()
             observer?(.blockInput(block: b, hidden: x, rows: t))
-            block(b, &x, rows: t, start: start, cache: &cache)
+            block(b, &x, rows: t, segments: segments, caches: &caches, slot: b)
         }
         observer?(.blockInput(block: weights.blocks.count, hidden: x, rows: t))   // the stream after the last block
-        cache.advance(by: t)
+        for s in segments { caches[s.cache].advance(by: s.rows.count) }
         return finalNorm(x, rows: t)
+    }
+
+    /// One sequence's rows inside a pass: rows `rows` of the stacked input, at positions
+    /// start…, with keys and values in `caches[cache]`.
+    struct Segment {
+        var rows: Range<Int>
+        var start: Int
+        var cache: Int
     }
 
     /// The embedding rows of `tokens` (tokens × residual width, row-major); throws on an id
@@ -85,16 +115,16 @@ public struct LlamaForward: Sendable {
     /// cache of its own; `x` becomes the block's output. Observer events fire as in `forward`
     /// (sequential calibration runs a model this way, block by block).
     public func runBlock(_ b: Int, _ x: inout [Float], rows t: Int) {
-        var cache = KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)
-        block(b, &x, rows: t, start: 0, cache: &cache, slot: 0)
+        var caches = [KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)]
+        block(b, &x, rows: t, segments: [Segment(rows: 0..<t, start: 0, cache: 0)], caches: &caches, slot: 0)
     }
 
     /// The attention half of block `b` alone on one window (positions 0..<rows): returns the
     /// residual stream after attention (the FFN norm's input).
     public func runAttention(_ b: Int, _ x: [Float], rows t: Int) -> [Float] {
-        var cache = KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)
+        var caches = [KVCache(width: config.kvHeads * config.headDimension, capacity: t, blocks: 1)]
         var y = x
-        attentionSublayer(b, &y, rows: t, start: 0, cache: &cache, slot: 0)
+        attentionSublayer(b, &y, rows: t, segments: [Segment(rows: 0..<t, start: 0, cache: 0)], caches: &caches, slot: 0)
         return y
     }
 
@@ -105,19 +135,19 @@ public struct LlamaForward: Sendable {
         return y
     }
 
-    /// One block on the residual stream `x` (rows × width), in place; `slot` is the cache's
+    /// One block on the residual stream `x` (rows × width), in place; `slot` is the caches'
     /// block slot (b unless the block runs alone).
-    func block(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int? = nil) {
-        attentionSublayer(b, &x, rows: t, start: start, cache: &cache, slot: slot ?? b)
+    func block(_ b: Int, _ x: inout [Float], rows t: Int, segments: [Segment], caches: inout [KVCache], slot: Int) {
+        attentionSublayer(b, &x, rows: t, segments: segments, caches: &caches, slot: slot)
         ffnSublayer(b, &x, rows: t)
     }
 
     /// x ← x·S + attention(norm(x))·Woᵀ, S the attention shortcut (identity when nil).
-    func attentionSublayer(_ b: Int, _ x: inout [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int) {
+    func attentionSublayer(_ b: Int, _ x: inout [Float], rows t: Int, segments: [Segment], caches: inout [KVCache], slot: Int) {
         let w = weights.blocks[b]
         let h = normed(x, rows: t, weight: w.attentionNorm)
         observer?(.linearInput(block: b, role: .attentionQuery, input: h, rows: t))
-        let attended = attention(b, h, rows: t, start: start, cache: &cache, slot: slot)
+        let attended = attention(b, h, rows: t, segments: segments, caches: &caches, slot: slot)
         observer?(.linearInput(block: b, role: .attentionOutput, input: attended, rows: t))
         if let s = w.attentionShortcut { x = multiply(x, rows: t, by: s) }
         accumulate(&x, attended, rows: t, weight: w.output, w.llamaCpp[.attentionOutput])
@@ -216,10 +246,10 @@ public struct LlamaForward: Sendable {
         return g
     }
 
-    /// Causal grouped-query attention of the normed input `h` (rows × d) at positions
-    /// start…start+rows−1, keys and values in cache slot `slot`; returns the heads' outputs
-    /// concatenated (rows × heads·headDim).
-    func attention(_ b: Int, _ h: [Float], rows t: Int, start: Int, cache: inout KVCache, slot: Int) -> [Float] {
+    /// Causal grouped-query attention of the normed input `h` (rows × d): each segment's rows
+    /// at its positions, attending to its own cache (slot `slot`) after appending its keys and
+    /// values; returns the heads' outputs concatenated (rows × heads·headDim).
+    func attention(_ b: Int, _ h: [Float], rows t: Int, segments: [Segment], caches: inout [KVCache], slot: Int) -> [Float] {
         let w = weights.blocks[b]
         let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
@@ -227,56 +257,39 @@ public struct LlamaForward: Sendable {
         var k = project(h, rows: t, w.key, w.llamaCpp[.attentionKey])
         var v = project(h, rows: t, w.value, w.llamaCpp[.attentionValue])
         let half = weights.arithmetic == .llamaCpp
-        RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start, ggmlAngles: half)
-        RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, start: start, ggmlAngles: half)
+        var positions = [Int](repeating: 0, count: t)
+        for s in segments { for r in s.rows { positions[r] = s.start + r - s.rows.lowerBound } }
+        RoPE.apply(&q, rows: t, heads: heads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, positions: positions, ggmlAngles: half)
+        RoPE.apply(&k, rows: t, heads: kvHeads, headDim: hd, ropeDims: config.ropeDimensions, base: config.ropeBase, positions: positions, ggmlAngles: half)
         if half {   // llama.cpp's f16 KV cache, and the queries converted to f16 for K·Q.
             LlamaCppArithmetic.roundToHalf(&q)
             LlamaCppArithmetic.roundToHalf(&k)
             LlamaCppArithmetic.roundToHalf(&v)
         }
-        // Append keys and values to the cache.
-        cache.keys[slot].withUnsafeMutableBufferPointer { kc in
-            k.withUnsafeBufferPointer { kp in (kc.baseAddress! + start * kvWidth).update(from: kp.baseAddress!, count: t * kvWidth) }
-        }
-        cache.values[slot].withUnsafeMutableBufferPointer { vc in
-            v.withUnsafeBufferPointer { vp in (vc.baseAddress! + start * kvWidth).update(from: vp.baseAddress!, count: t * kvWidth) }
-        }
-        let total = start + t
         var out = [Float](repeating: 0, count: t * qWidth)
         let scale = 1 / Float(hd).squareRoot()
         let group = heads / kvHeads
-        if half {
-            q.withUnsafeBufferPointer { qp in
-                cache.keys[slot].withUnsafeBufferPointer { kc in
-                    cache.values[slot].withUnsafeBufferPointer { vc in
-                        out.withUnsafeMutableBufferPointer { op in
-                            LlamaCppArithmetic.attend(queries: qp.baseAddress!, rows: t, start: start, heads: heads, group: group,
-                                                      headDim: hd, keys: kc.baseAddress!, values: vc.baseAddress!, kvWidth: kvWidth,
-                                                      scale: scale, out: op.baseAddress!)
-                        }
-                    }
-                }
+        for s in segments where !s.rows.isEmpty {
+            let n = s.rows.count, first = s.rows.lowerBound, start = s.start
+            // Append the segment's keys and values to its cache.
+            caches[s.cache].keys[slot].withUnsafeMutableBufferPointer { kc in
+                k.withUnsafeBufferPointer { kp in (kc.baseAddress! + start * kvWidth).update(from: kp.baseAddress! + first * kvWidth, count: n * kvWidth) }
             }
-            return out
-        }
-        var scores = [Float](repeating: 0, count: t * total)
-        q.withUnsafeBufferPointer { qp in
-            cache.keys[slot].withUnsafeBufferPointer { kc in
-                cache.values[slot].withUnsafeBufferPointer { vc in
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            let s = sp.baseAddress!
-                            for head in 0..<heads {
-                                let kvHead = head / group
-                                // scores = scale · Q_h · K_gᵀ   (t × total)
-                                StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
-                                                 a: qp.baseAddress! + head * hd, lda: qWidth,
-                                                 b: kc.baseAddress! + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
-                                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
-                                // out_h = P · V_g   (t × hd)
-                                StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total,
-                                                 b: vc.baseAddress! + kvHead * hd, ldb: kvWidth,
-                                                 c: op.baseAddress! + head * hd, ldc: qWidth)
+            caches[s.cache].values[slot].withUnsafeMutableBufferPointer { vc in
+                v.withUnsafeBufferPointer { vp in (vc.baseAddress! + start * kvWidth).update(from: vp.baseAddress! + first * kvWidth, count: n * kvWidth) }
+            }
+            q.withUnsafeBufferPointer { qb in
+                caches[s.cache].keys[slot].withUnsafeBufferPointer { kc in
+                    caches[s.cache].values[slot].withUnsafeBufferPointer { vc in
+                        out.withUnsafeMutableBufferPointer { ob in
+                            let qp = qb.baseAddress! + first * qWidth, op = ob.baseAddress! + first * qWidth
+                            if half {
+                                LlamaCppArithmetic.attend(queries: qp, rows: n, start: start, heads: heads, group: group,
+                                                          headDim: hd, keys: kc.baseAddress!, values: vc.baseAddress!, kvWidth: kvWidth,
+                                                          scale: scale, out: op)
+                            } else {
+                                Self.attend(queries: qp, rows: n, start: start, heads: heads, group: group, headDim: hd,
+                                            keys: kc.baseAddress!, values: vc.baseAddress!, kvWidth: kvWidth, scale: scale, out: op)
                             }
                         }
                     }
@@ -284,6 +297,28 @@ public struct LlamaForward: Sendable {
             }
         }
         return out
+    }
+
+    /// Float32 causal attention of `rows` queries at positions start… over the cache's first
+    /// start + rows keys and values, head by head with BLAS: out_h = softmax(scale·Q_h·K_gᵀ)·V_g.
+    static func attend(queries q: UnsafePointer<Float>, rows t: Int, start: Int, heads: Int, group: Int, headDim hd: Int,
+                       keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvWidth: Int, scale: Float,
+                       out: UnsafeMutablePointer<Float>) {
+        let total = start + t, qWidth = heads * hd
+        var scores = [Float](repeating: 0, count: t * total)
+        scores.withUnsafeMutableBufferPointer { sp in
+            let s = sp.baseAddress!
+            for head in 0..<heads {
+                let kvHead = head / group
+                // scores = scale · Q_h · K_gᵀ   (t × total)
+                StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
+                                 a: q + head * hd, lda: qWidth, b: keys + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
+                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
+                // out_h = P · V_g   (t × hd)
+                StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total, b: values + kvHead * hd, ldb: kvWidth,
+                                 c: out + head * hd, ldc: qWidth)
+            }
+        }
     }
 }
 

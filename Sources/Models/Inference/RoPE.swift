@@ -4,12 +4,13 @@ import Foundation
 /// within each head, dimensions (2i, 2i+1) are rotated by the angle pos·base^(−2i/ropeDims),
 /// for i < ropeDims/2; the remaining dimensions pass through.
 enum RoPE {
-    /// Rotates `x` (rows × heads·headDim, row r at position start + r) in place. The angles are
+    /// Rotates `x` (rows × heads·headDim, row r at position positions[r]) in place. The angles are
     /// exact (Double) unless `ggmlAngles`: then they are computed as ggml's rope cache does, in
     /// Float, θ_0 = pos and θ_{i+1} = θ_i·powf(base, −2/ropeDims), with cosf/sinf of each, and the
     /// rotation fused as llama.cpp's build does it: fma(x0, cos, −x1·sin), fma(x0, sin, x1·cos).
-    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, start: Int,
+    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, positions: [Int],
                       ggmlAngles: Bool = false) {
+        precondition(positions.count == rows, "one position per row")
         let half = ropeDims / 2
         guard half > 0 else { return }
         let inverse = (0..<half).map { pow(base, -2 * Double($0) / Double(ropeDims)) }
@@ -20,13 +21,13 @@ enum RoPE {
             Kernels.parallelRows(rows) { r in
                 var cosines = [Float](repeating: 0, count: half), sines = cosines
                 if ggmlAngles {
-                    var theta = Float(start + r)
+                    var theta = Float(positions[r])
                     for i in 0..<half {
                         cosines[i] = cos(theta); sines[i] = sin(theta)
                         theta *= step
                     }
                 } else {
-                    let pos = Double(start + r)
+                    let pos = Double(positions[r])
                     for i in 0..<half {
                         let theta = pos * inverse[i]
                         cosines[i] = Float(cos(theta)); sines[i] = Float(sin(theta))
