@@ -55,8 +55,9 @@ public enum TestSupport {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: String(decoding: errData, as: UTF8.self)])
+        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
+            let how = p.terminationReason == .exit ? "exited with status \(p.terminationStatus)" : "was killed by signal \(p.terminationStatus)"
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "python \(how): " + String(decoding: errData, as: UTF8.self)])
         }
         return String(decoding: data, as: UTF8.self)
     }

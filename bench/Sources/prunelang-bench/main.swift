@@ -83,8 +83,8 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet"].contains(args[1]) else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO]\n".data(using: .utf8)!)
+guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet", "zeroshot"].contains(args[1]) else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO] | prunelang-bench zeroshot GGUF TASK LIMIT BATCH...\n".data(using: .utf8)!)
     exit(2)
 }
 do {
@@ -93,6 +93,8 @@ do {
         try runInference(args[2], tokens: ids.map { Int32($0) }, promptLength: Int(args[4]) ?? 512,
                          decode: Int(args[5]) ?? 64, repeats: Int(args[6]) ?? 3,
                          arithmetic: args.count > 7 ? ForwardArithmetic(rawValue: args[7] == "llamacpp" ? "llamaCpp" : args[7]) : nil)
+    } else if args[1] == "zeroshot", args.count >= 5 {
+        try runZeroShot(args[2], task: args[3], limit: Int(args[4]) ?? 50, batchSizes: args.count > 5 ? args[5...].compactMap { Int($0) } : [1, 8])
     } else if args[1] == "prunenet" {
         try runPruneNet(args[2], episodes: args.count > 3 ? Int(args[3]) ?? 20 : 20, ratio: args.count > 4 ? Double(args[4]) ?? 0.3 : 0.3)
     } else if args[1] == "open-lazily" {
