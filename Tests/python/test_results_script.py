@@ -1,6 +1,6 @@
 """`scripts/results` (the issue's results, docs/RESULTS.md) end to end at a reduced size: one ratio
 (20%), one perplexity window, two seeds, two episodes, four zero-shot examples per task, four MiniLM
-lines, into a temporary file and cell folder. Checks the document's structure and that its numbers
+lines, into a temporary file and cell folder, zero-shot cells two at a time (--jobs 2). Checks the document's structure and that its numbers
 are the kind they claim to be; then that `--cached` rebuilds the same document from the cells
 without computing anything, and that a cell deleted is left out, not recomputed, under `--cached`."""
 import os, pathlib, re, subprocess
@@ -23,8 +23,15 @@ def rows(text, prefix):
 
 
 def test_reduced_grid_end_to_end(tmp_path):
-    r = results(tmp_path)
+    r = results(tmp_path, "--jobs", "2")
     assert r.returncode == 0, r.stderr[-3000:]
+    # The two workers share the list: every cell computed exactly once, no claim left behind.
+    computed = re.findall(r"results: computing (\S+)", r.stderr)
+    assert len(computed) == len(set(computed)), computed
+    assert len([c for c in computed if "/zeroshot" in c]) == 5, computed
+    assert not list((tmp_path / "cells").glob("*.claim"))
+    header = (tmp_path / "cells" / "zeroshot-topk-n4-r20-s1-e2.md").read_text().splitlines()[0]
+    assert "2 cells at once" in header, header
     doc = (tmp_path / "RESULTS.md").read_text()
     assert "<!-- grid:start" in doc and "<!-- grid:end -->" in doc
     # Perplexity grid: dense and the four methods at 20%, with parameters that shrink.
