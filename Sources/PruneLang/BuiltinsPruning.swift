@@ -106,6 +106,7 @@ extension BuiltinRegistry {
                 let label = ratios.allSatisfy({ $0 == ratios[0] }) ? "\(Int((ratios[0] * 100).rounded()))" : "mixed"
                 if case .object(let o) = a.value("method"), let p = o as? PolicyObject {
                     if let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "prune with a policy takes no keyword \(extra.name)") }
+                    try CalibratedPruneMethods.rejectOptions(a, method: "a policy")
                     var out: Model
                     do { out = try p.policy.apply(to: m.model, ratios: ratios, seed: seed, deterministic: deterministic) }
                     catch let e as PruningError { throw a.fail(argument: "method", e.message) }
@@ -123,6 +124,7 @@ extension BuiltinRegistry {
                     throw a.fail(argument: "method", "method must be a policy or one of \(known.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(name)\"")
                 }
                 if deterministic && name != "prunenet" { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
+                try CalibratedPruneMethods.rejectOptions(a, method: name)
                 var out: Model
                 do { out = try method.run(PruneCall(model: m, ratios: ratios, seed: seed, arguments: a)) }
                 catch let e as PruningError { throw a.fail(e.message) }
@@ -240,7 +242,11 @@ extension BuiltinRegistry {
             returns: "number", category: "pruning",
             doc: "Effective sparsity 1 − params(model)/params(ref) (the paper's Appendix A.2): the fraction of all parameters removed, embeddings and head included (SmolLM2's tied embedding counted once). Negative when the model is larger than the reference.",
             example: "m = load(\"smollm2-135m\")\nsparsity(prune(m, \"random-rows\", ratio=0.3), m)") { a in
-                .number(Accounting.effectiveSparsity(try a.model("model").model, dense: try a.model("ref").model))
+                let model = try a.model("model").model, ref = try a.model("ref").model
+                guard model.config.architecture == ref.config.architecture else {
+                    throw a.fail(argument: "ref", "ref must be the dense form of the same model; '\(model.name)' is \(model.config.architecture.rawValue), '\(ref.name)' is \(ref.config.architecture.rawValue)")
+                }
+                return .number(Accounting.effectiveSparsity(model, dense: ref))
             })
         register(Builtin(
             name: "flops", params: [.required("model", "model"), .optional("ctx", "number", default: .number(512), "tokens of context for attention")],

@@ -142,6 +142,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case unrecognisedPath(path: String, reason: String)
     /// The weights do not fit the config (a shape or a tensor is wrong or missing).
     case inconsistent(model: String, detail: String)
+    /// A save that cannot be written as asked (format, weight type, destination).
+    case unsavable(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -155,6 +157,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "cannot load '\(path)': \(reason)"
         case let .inconsistent(model, detail):
             return "model '\(model)': \(detail)"
+        case let .unsavable(path, reason):
+            return "cannot save '\(path)': \(reason)"
         }
     }
 }

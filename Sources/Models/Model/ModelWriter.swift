@@ -54,6 +54,19 @@ public enum ModelWriter {
     public static func save(_ model: Model, to path: String, weightType: WeightType = .auto,
                             maxShardBytes: Int? = nil) throws -> SaveReport {
         let url = URL(fileURLWithPath: path)
+        let folder = url.pathExtension.isEmpty ? url : url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        var existing = folder
+        while !FileManager.default.fileExists(atPath: existing.path, isDirectory: &isFolder) { existing.deleteLastPathComponent() }
+        guard isFolder.boolValue else {
+            throw ModelError.unsavable(path: path, reason: "'\(existing.path)' is a file, not a folder")
+        }
+        guard existing == folder || url.pathExtension.isEmpty else {
+            throw ModelError.unsavable(path: path, reason: "the folder '\(folder.path)' does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: existing.path) else {
+            throw ModelError.unsavable(path: path, reason: "the folder '\(existing.path)' is not writable")
+        }
         switch url.pathExtension.lowercased() {
         case "gguf":
             return try saveGGUF(model, to: path, weightType: weightType)
@@ -64,7 +77,7 @@ public enum ModelWriter {
             return try saveSafetensors(model, file: url.appendingPathComponent("model.safetensors"), weightType: weightType,
                                        maxShardBytes: maxShardBytes)
         default:
-            throw ModelError.unrecognisedPath(path: path, reason: "save writes .gguf, .safetensors, or a folder (no extension), not .\(url.pathExtension)")
+            throw ModelError.unsavable(path: path, reason: "save writes .gguf, .safetensors, or a folder (no extension), not .\(url.pathExtension)")
         }
     }
 
@@ -83,13 +96,13 @@ public enum ModelWriter {
 
     static func saveGGUF(_ model: Model, to path: String, weightType: WeightType) throws -> SaveReport {
         guard model.config.residualSize == nil else {
-            throw ModelError.unrecognisedPath(path: path, reason: "model '\(model.name)' has a SliceGPT-sliced residual stream with shortcut matrices, which llama.cpp cannot load; save it as .safetensors or a folder instead (PruneLang reloads those)")
+            throw ModelError.unsavable(path: path, reason: "model '\(model.name)' has a SliceGPT-sliced residual stream with shortcut matrices, which llama.cpp cannot load; save it as .safetensors or a folder instead (PruneLang reloads those)")
         }
         guard model.ggufMetadata.contains(where: { $0.key == "tokenizer.ggml.model" }) else {
-            throw ModelError.unrecognisedPath(path: path, reason: "model '\(model.name)' has no GGUF tokenizer metadata (it was not loaded from a GGUF file), so llama.cpp could not load it; save it as .safetensors or a folder instead")
+            throw ModelError.unsavable(path: path, reason: "model '\(model.name)' has no GGUF tokenizer metadata (it was not loaded from a GGUF file), so llama.cpp could not load it; save it as .safetensors or a folder instead")
         }
         guard weightType != .bf16 else {
-            throw ModelError.unrecognisedPath(path: path, reason: "GGUF weights are written as f32, f16, q8_0 or q4_0, not bf16")
+            throw ModelError.unsavable(path: path, reason: "GGUF weights are written as f32, f16, q8_0 or q4_0, not bf16")
         }
         var report = SaveReport(path: path)
         // Metadata: the source's entries, with the config's keys replaced in place and new ones appended.
@@ -159,7 +172,7 @@ public enum ModelWriter {
         case .f16: dtype = .f16
         case .bf16: dtype = .bf16
         case .q8_0, .q4_0:
-            throw ModelError.unrecognisedPath(path: file.path, reason: "safetensors weights are written as f32, f16 or bf16, not \(weightType.rawValue)")
+            throw ModelError.unsavable(path: file.path, reason: "safetensors weights are written as f32, f16 or bf16, not \(weightType.rawValue)")
         }
         var report = SaveReport(path: file.path)
         let config = model.config
