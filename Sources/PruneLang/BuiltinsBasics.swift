@@ -37,7 +37,7 @@ extension BuiltinRegistry {
         )
         register(Builtin(
             name: "len", params: [.required("x", "list|string|vector|range|record|matrix")], returns: "number", category: "basics",
-            doc: "The number of elements: items of a list, characters of a string, elements of a vector or range, fields of a record, rows of a matrix.",
+            doc: "The number of elements: items of a list, characters of a string (as a reader counts them and as indexing does: \"é\" and \"👍🏽\" are one each, whatever their bytes), elements of a vector or range, fields of a record, rows of a matrix.",
             example: "len([1, 2, 3]) + len(\"abc\")") { a in
                 let v = a.value("x")
                 switch v {

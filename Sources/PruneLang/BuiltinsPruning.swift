@@ -240,7 +240,7 @@ extension BuiltinRegistry {
         register(Builtin(
             name: "sparsity", params: [.required("model", "model"), .required("ref", "model", "the dense model")],
             returns: "number", category: "pruning",
-            doc: "Effective sparsity 1 − params(model)/params(ref) (the paper's Appendix A.2): the fraction of all parameters removed, embeddings and head included (SmolLM2's tied embedding counted once). Negative when the model is larger than the reference.",
+            doc: "Effective sparsity 1 − params(model)/params(ref) (the paper's Appendix A.2): the fraction of all parameters removed, embeddings and head included (SmolLM2's tied embedding counted once). Negative when the model is larger than the reference; a reference of another architecture is an error.",
             example: "m = load(\"smollm2-135m\")\nsparsity(prune(m, \"random-rows\", ratio=0.3), m)") { a in
                 let model = try a.model("model").model, ref = try a.model("ref").model
                 guard model.config.architecture == ref.config.architecture else {
