@@ -25,11 +25,22 @@ enum CalibratedPruneMethods {
     /// The doc paragraph on these methods, for the builtin's doc.
     static let doc = "Unstructured (the seven linears q/k/v/o/gate/up/down of every block; embeddings and head stay dense): \"magnitude\" zeroes the `ratio` smallest |w| per matrix (scope=\"layer\") or over all of them (scope=\"global\"); \"wanda\" zeroes the lowest |W_ij|·‖X_j‖₂ of each output row; \"sparsegpt\" prunes with SparseGPT's OBS weight reconstruction (H = 2XᵀX/n, 1% dampening, blocks of 128 columns). With pattern=\"2:4\" each of these keeps 2 of every 4 consecutive input weights instead. Wanda and SparseGPT calibrate sequentially: each block sees the outputs of the already-pruned blocks before it. Structured: \"slicegpt\" folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d (rounded down to a multiple of 8), with shortcut matrices on the residual connections (the result saves as safetensors only: llama.cpp cannot load the shortcut form); \"shortgpt\" removes round(ratio·blocks) blocks of lowest Block Influence 1 − cos(h_in, h_out); \"laco\" collapses up to round(ratio·blocks) blocks by merging one block into its neighbour at a time (RDSC, θ_l + Σ(θ_{l+k} − θ_l)), scanning down from the top, and keeps a merge only while the final hidden states, centred by the dense model's mean, stay above cosine 0.65 of the dense model's; when no merge passes it stops short (the model's block count says how many went). Calibration: `calib` windows of \(windowLength) tokens from the C4 sample (default \(defaultWindows), i.e. 8192 tokens, more than SliceGPT's PCA needs for d = 576; each pass of the windows through SmolLM2-135M costs about as much as a 16-window perplexity, and wanda/sparsegpt/slicegpt make two, so a prune takes one to a few minutes on 2 cores, longer when they are shared; use calib=2 to try things out; laco scores merges on min(calib, 4) windows), drawn with `seed`."
 
-    /// Refuses the options of these methods (pattern, scope, calib) when given to another `method`,
-    /// rather than ignoring them.
+    /// Which methods read each of `params`: the one table `rejectOptions` checks every call against.
+    /// `noneIsUnset`: an explicit `none` counts as leaving the option out (`pattern=none` means no pattern).
+    static let optionReaders: [(option: String, methods: [String], noneIsUnset: Bool)] = [
+        ("pattern", ["magnitude", "wanda", "sparsegpt"], true),
+        ("scope", ["magnitude"], false),
+        ("calib", ["wanda", "sparsegpt", "slicegpt", "shortgpt", "laco"], false),
+    ]
+
+    /// Refuses an option of `params` written in the call when `method` (a method name, or "a policy")
+    /// does not read it, rather than ignoring it silently.
     static func rejectOptions(_ a: Arguments, method: String) throws {
-        for p in params where a.given(p.name) {
-            throw a.fail(argument: p.name, "\(p.name) applies to \(names.joined(separator: ", ")) only, not \(method)")
+        for (option, methods, noneIsUnset) in optionReaders where !methods.contains(method) {
+            guard noneIsUnset ? a.has(option) : a.given(option) else { continue }
+            let readers = methods.count == 1 ? "\(methods[0]) only"
+                : methods.dropLast().joined(separator: ", ") + " and " + methods.last!
+            throw a.fail(argument: option, "\(option) applies to \(readers), not \(method)")
         }
     }
 
@@ -42,17 +53,13 @@ enum CalibratedPruneMethods {
         let ratio = try a.fraction("ratio")
         let seed = try a.seed()
         var pattern = SparsityPattern.fraction(ratio)
+        try rejectOptions(a, method: method)
         if a.has("pattern") {
-            guard ["magnitude", "wanda", "sparsegpt"].contains(method) else {
-                throw a.fail(argument: "pattern", "pattern applies to magnitude, wanda and sparsegpt, not \(method)")
-            }
             do { pattern = try SparsityPattern.parse(try a.string("pattern")) } catch let e as PruningError {
                 throw a.fail(argument: "pattern", e.message)
             }
         }
         let scope = try a.choice("scope", MagnitudePruning.Scope.allCases.map(\.rawValue))
-        if a.given("scope"), method != "magnitude" { throw a.fail(argument: "scope", "scope applies to magnitude only, not \(method)") }
-        if a.given("calib"), method == "magnitude" { throw a.fail(argument: "calib", "calib applies to the calibrated methods (wanda, sparsegpt, slicegpt, shortgpt, laco), not magnitude") }
         if method != "magnitude", model.config.architecture != .llama {
             throw a.fail(argument: "method", "\(method) runs on llama models; '\(model.name)' is a \(model.config.architecture.rawValue) model")
         }

@@ -73,4 +73,31 @@ struct ModelArgumentErrorTests {
         }
         #expect(interp.run(cell: "params(m)").display?.text == "134515008")
     }
+
+    /// `prune`'s method options are refused, with the methods that do read them, by every method that
+    /// would ignore them; `pattern=none` is no pattern and passes.
+    @Test func methodOptionsAreRefusedWhereIgnored() {
+        setenv("PRUNELANG_MODELS", TestSupport.models.path, 1)
+        setenv("PRUNELANG_DATA", TestSupport.data.path, 1)
+        let interp = Interpreter(output: { _ in })
+        interp.displayHandler = { _ in }
+        #expect(interp.run(cell: "m = load(\"smollm2-135m\")\np = train_policy(m, ratio=0.2, episodes=1)").succeeded)
+        let readers = [("pattern=\"2:4\"", ["magnitude", "wanda", "sparsegpt"], "pattern applies to magnitude, wanda and sparsegpt, not "),
+                       ("scope=\"global\"", ["magnitude"], "scope applies to magnitude only, not "),
+                       ("calib=2", ["wanda", "sparsegpt", "slicegpt", "shortgpt", "laco"], "calib applies to wanda, sparsegpt, slicegpt, shortgpt and laco, not ")]
+        let methods = ["\"prunenet\"", "\"random-rows\"", "\"magnitude-rows\"", "p", "\"magnitude\"", "\"wanda\"",
+                       "\"sparsegpt\"", "\"slicegpt\"", "\"shortgpt\"", "\"laco\""]
+        var refused = 0
+        for (option, reading, message) in readers {
+            for method in methods {
+                let name = method == "p" ? "a policy" : method.trimmingCharacters(in: ["\""])
+                if reading.contains(name) { continue }
+                let r = interp.run(cell: "prune(m, \(method), ratio=0.2, \(option))", name: "probe")
+                #expect(r.renderedDiagnostics.contains("error: prune: \(message)\(name)"), "\(method) \(option): \(r.renderedDiagnostics)")
+                refused += 1
+            }
+        }
+        #expect(refused == 7 + 9 + 5)
+        #expect(interp.run(cell: "params(prune(m, \"random-rows\", ratio=0.2, pattern=none)) < params(m)").display?.text == "true")
+    }
 }
