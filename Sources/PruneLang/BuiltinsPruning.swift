@@ -259,7 +259,7 @@ extension BuiltinRegistry {
             name: "compare", params: [.variadic("models", "model", "the first is the reference"),
                                       .optional("ppl_windows", "number|none", default: .none, "also perplexity on WikiText-2 (ctx 512) over this many windows")],
             returns: "table", category: "evaluation",
-            doc: "A table of models side by side: parameters, effective sparsity against the first model, FLOPs per token (ctx 512), and with `ppl_windows=` the WikiText-2 perplexity (ctx 512, that many windows, as `ppl`).",
+            doc: "A table of models side by side: parameters, effective sparsity against the first model (\"—\" for a model of another architecture), FLOPs per token (ctx 512), and with `ppl_windows=` the WikiText-2 perplexity (ctx 512, that many windows, as `ppl`).",
             example: "m = load(\"smollm2-135m\")\ncompare(m, prune(m, \"random-rows\", ratio=0.2))") { a in
                 let models = try a.rest.indices.map { i -> ModelObject in
                     guard case .object(let o) = a.rest[i], let m = o as? ModelObject else {
@@ -271,8 +271,10 @@ extension BuiltinRegistry {
                 let windows = a.has("ppl_windows") ? try a.int("ppl_windows", 1...1 << 20) : nil
                 var rows = [[Table.Cell]]()
                 for (i, m) in models.enumerated() {
-                    var row: [Table.Cell] = [.text(m.model.name), .integer(m.model.parameterCount),
-                                             .text(String(format: "%.1f%%", 100 * Accounting.effectiveSparsity(m.model, dense: ref.model))),
+                    // Sparsity against a reference of another architecture means nothing: shown as "—".
+                    let sparsity = m.model.config.architecture == ref.model.config.architecture
+                        ? String(format: "%.1f%%", 100 * Accounting.effectiveSparsity(m.model, dense: ref.model)) : "—"
+                    var row: [Table.Cell] = [.text(m.model.name), .integer(m.model.parameterCount), .text(sparsity),
                                              .text(String(format: "%.3g", Accounting.flopsPerToken(m.model)))]
                     if let windows {
                         guard m.model.config.architecture == .llama else { throw a.fail(argument: "ppl_windows", "perplexity needs causal models; \(m.model.name) is not") }
