@@ -146,8 +146,20 @@ extension Interpreter {
         }
     }
 
-    /// An element-wise operation on doubles; comparisons give 1 or 0.
+    /// An element-wise operation on doubles (vectors); comparisons give 1 or 0.
     private func numberOpD(_ op: BinaryOp, _ x: Double, _ y: Double, _ span: Span) throws -> Double {
+        try elementOp(op, x, y, span, pow: Foundation.pow)
+    }
+
+    /// An element-wise operation on floats (matrices); comparisons give 1 or 0.
+    private func floatOp(_ op: BinaryOp, _ x: Float, _ y: Float, _ span: Span) throws -> Float {
+        try elementOp(op, x, y, span, pow: Foundation.powf)
+    }
+
+    /// The element-wise arithmetic shared by vectors (Double) and matrices (Float), in the element
+    /// type itself; `pow` is that type's libm power.
+    @inline(__always)
+    private func elementOp<T: BinaryFloatingPoint>(_ op: BinaryOp, _ x: T, _ y: T, _ span: Span, pow: (T, T) -> T) throws -> T {
         switch op {
         case .add: return x + y
         case .sub: return x - y
@@ -158,7 +170,7 @@ extension Interpreter {
         case .mod:
             if y == 0 { throw LangError(.value, "modulo by zero (in an element-wise '%')", span) }
             return floorMod(x, y)
-        case .pow: return Foundation.pow(x, y)
+        case .pow: return pow(x, y)
         case .lt: return x < y ? 1 : 0
         case .le: return x <= y ? 1 : 0
         case .gt: return x > y ? 1 : 0
@@ -167,27 +179,8 @@ extension Interpreter {
         }
     }
 
-    private func floatOp(_ op: BinaryOp, _ x: Float, _ y: Float, _ span: Span) throws -> Float {
-        switch op {
-        case .add: return x + y
-        case .sub: return x - y
-        case .mul: return x * y
-        case .div:
-            if y == 0 { throw LangError(.value, "division by zero (in an element-wise '/')", span) }
-            return x / y
-        case .mod:
-            if y == 0 { throw LangError(.value, "modulo by zero (in an element-wise '%')", span) }
-            return Float(floorMod(Double(x), Double(y)))
-        case .pow: return Foundation.powf(x, y)
-        case .lt: return x < y ? 1 : 0
-        case .le: return x <= y ? 1 : 0
-        case .gt: return x > y ? 1 : 0
-        case .ge: return x >= y ? 1 : 0
-        default: throw LangError(.type, "'\(op.rawValue)' does not apply element-wise", span)
-        }
-    }
-
-    private func floorMod(_ x: Double, _ y: Double) -> Double {
+    /// x mod y with the sign of y (Python's %).
+    private func floorMod<T: BinaryFloatingPoint>(_ x: T, _ y: T) -> T {
         let r = x.truncatingRemainder(dividingBy: y)
         return (r != 0 && (r < 0) != (y < 0)) ? r + y : r
     }
