@@ -114,17 +114,17 @@ extension BuiltinRegistry {
                     return .object(ModelObject(out))
                 }
                 guard case .string(let name) = a.value("method") else { throw a.typeError("method", expected: "method name or policy") }
-                if CalibratedPruneMethods.handles(name) {
-                    if let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "\(name) takes no keyword \(extra.name)") }
-                    if deterministic { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
-                    return try CalibratedPruneMethods.prune(m, method: name, arguments: a)
-                }
-                guard let method = methods.method(name) else {
+                let calibrated = CalibratedPruneMethods.handles(name)
+                if calibrated, let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "\(name) takes no keyword \(extra.name)") }
+                let method = methods.method(name)
+                guard calibrated || method != nil else {
                     let known = methods.methods.map(\.name) + CalibratedPruneMethods.names
                     throw a.fail(argument: "method", "method must be a policy or one of \(known.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(name)\"")
                 }
                 if deterministic && name != "prunenet" { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
                 try CalibratedPruneMethods.rejectOptions(a, method: name)
+                // No row method of that name: it is one of the calibrated methods.
+                guard let method else { return try CalibratedPruneMethods.prune(m, method: name, arguments: a) }
                 var out: Model
                 do { out = try method.run(PruneCall(model: m, ratios: ratios, seed: seed, arguments: a)) }
                 catch let e as PruningError { throw a.fail(e.message) }
@@ -243,10 +243,10 @@ extension BuiltinRegistry {
             doc: "Effective sparsity 1 − params(model)/params(ref) (the paper's Appendix A.2): the fraction of all parameters removed, embeddings and head included (SmolLM2's tied embedding counted once). Negative when the model is larger than the reference; a reference of another architecture is an error.",
             example: "m = load(\"smollm2-135m\")\nsparsity(prune(m, \"random-rows\", ratio=0.3), m)") { a in
                 let model = try a.model("model").model, ref = try a.model("ref").model
-                guard model.config.architecture == ref.config.architecture else {
+                guard let sparsity = Accounting.effectiveSparsity(model, dense: ref) else {
                     throw a.fail(argument: "ref", "ref must be the dense form of the same model; '\(model.name)' is \(model.config.architecture.rawValue), '\(ref.name)' is \(ref.config.architecture.rawValue)")
                 }
-                return .number(Accounting.effectiveSparsity(model, dense: ref))
+                return .number(sparsity)
             })
         register(Builtin(
             name: "flops", params: [.required("model", "model"), .optional("ctx", "number", default: .number(512), "tokens of context for attention")],
@@ -272,8 +272,7 @@ extension BuiltinRegistry {
                 var rows = [[Table.Cell]]()
                 for (i, m) in models.enumerated() {
                     // Sparsity against a reference of another architecture means nothing: shown as "—".
-                    let sparsity = m.model.config.architecture == ref.model.config.architecture
-                        ? String(format: "%.1f%%", 100 * Accounting.effectiveSparsity(m.model, dense: ref.model)) : "—"
+                    let sparsity = Accounting.effectiveSparsity(m.model, dense: ref.model).map { String(format: "%.1f%%", 100 * $0) } ?? "—"
                     var row: [Table.Cell] = [.text(m.model.name), .integer(m.model.parameterCount), .text(sparsity),
                                              .text(String(format: "%.3g", Accounting.flopsPerToken(m.model)))]
                     if let windows {

@@ -47,13 +47,13 @@ enum CalibratedPruneMethods {
     /// Whether `method` is one of these.
     static func handles(_ method: String) -> Bool { names.contains(method) }
 
-    /// `model` pruned by `method` with the builtin's arguments `a` (ratio, pattern, scope, calib, seed).
+    /// `model` pruned by `method` with the builtin's arguments `a` (ratio, pattern, scope, calib, seed),
+    /// which the builtin has already checked with `rejectOptions`.
     static func prune(_ m: ModelObject, method: String, arguments a: Arguments) throws -> Value {
         let model = m.model
         let ratio = try a.fraction("ratio")
         let seed = try a.seed()
         var pattern = SparsityPattern.fraction(ratio)
-        try rejectOptions(a, method: method)
         if a.has("pattern") {
             do { pattern = try SparsityPattern.parse(try a.string("pattern")) } catch let e as PruningError {
                 throw a.fail(argument: "pattern", e.message)

@@ -7,8 +7,10 @@ public enum Accounting {
     /// SmolLM2, is one tensor and is counted once).
     public static func parameters(_ model: Model) -> Int { model.parameterCount }
 
-    /// Effective sparsity 1 − params(pruned)/params(dense) (negative when the "pruned" model grew).
-    public static func effectiveSparsity(_ pruned: Model, dense: Model) -> Double {
+    /// Effective sparsity 1 − params(pruned)/params(dense) (negative when the "pruned" model grew);
+    /// nil when `dense` is of another architecture, so no longer the dense form of `pruned`.
+    public static func effectiveSparsity(_ pruned: Model, dense: Model) -> Double? {
+        guard pruned.config.architecture == dense.config.architecture else { return nil }
         let d = dense.parameterCount
         return d == 0 ? 0 : 1 - Double(pruned.parameterCount) / Double(d)
     }
