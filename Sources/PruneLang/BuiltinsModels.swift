@@ -45,12 +45,13 @@ extension BuiltinRegistry {
             name: "save", params: [.required("model", "model|policy"), .required("path", "string"),
                                    .optional("type", "string", default: .string("auto"), "auto, f32, f16, bf16, q8_0 or q4_0")],
             returns: "record {path, tensors, passed_through, bytes, notes}", category: "models",
-            doc: "Writes a model where other tools load it, by extension: `.gguf` for llama.cpp (the source's metadata and tokenizer kept, untouched tensors copied byte for byte, changed matrices as Q8_0 unless `type` says otherwise; per-layer FFN widths are written as llama.cpp's `deci` architecture), `.safetensors` (with config.json beside it), or a path without extension for a Hugging Face folder (model.safetensors, config.json, tokenizer files). A PruneNet policy saves as a safetensors file (W_inter, W_proj, JSON metadata) that `load_policy` reads. The file appears atomically.",
+            doc: "Writes a model where other tools load it, by extension: `.gguf` for llama.cpp (the source's metadata and tokenizer kept, untouched tensors copied byte for byte, changed matrices as Q8_0 unless `type` says otherwise; per-layer FFN widths are written as llama.cpp's `deci` architecture), `.safetensors` (with config.json beside it), or a path without extension for a Hugging Face folder (model.safetensors, config.json, tokenizer files). A PruneNet policy saves as a safetensors file (W_inter, W_proj, JSON metadata) that `load_policy` reads. The file appears atomically (a save killed midway leaves a hidden `.part` file, which the next save to that folder removes). It replaces nothing unnamed: an empty path fails, and so does a safetensors or folder save whose config.json or tokenizer files would replace those of a folder that holds no model.",
             example: "save(load(\"minilm-l6\"), \"/tmp/minilm-copy\")") { a in
                 if case .object(let o) = a.value("model"), let p = o as? PolicyObject {
                     let path = (try a.string("path") as NSString).expandingTildeInPath
                     do { try p.policy.save(to: path) }
                     catch let e as SafetensorsError { throw a.fail(argument: "path", "\(e)") }
+                    catch let e as AtomicFileError { throw a.fail(argument: "path", e.description) }
                     let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                     return .record(Record([("path", .string(path)), ("tensors", .number(2)), ("passed_through", .number(0)),
                                            ("bytes", .number(Double(bytes ?? 0))), ("notes", .list([]))]))

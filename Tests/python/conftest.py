@@ -8,7 +8,8 @@ import subprocess
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = ROOT / ".build" / "release" / "prunelang"
+# PRUNELANG_BIN runs the tests against another build (a debug build, a helper's scratch path).
+BIN = pathlib.Path(os.environ.get("PRUNELANG_BIN") or ROOT / ".build" / "release" / "prunelang")
 _TMP = tempfile.TemporaryDirectory(prefix="prunelang-jupyter-")
 PREFIX = pathlib.Path(_TMP.name)
 

@@ -50,9 +50,15 @@ public enum ModelWriter {
     /// `mlp_shortcut_Q.weight` and its sliced width as `prunelang_sliced_residual_size` in
     /// config.json. PruneLang reloads that form; llama.cpp and plain `transformers` cannot load it,
     /// so a GGUF save of such a model throws instead of writing something wrong.
+    /// A save never replaces a file the caller did not name: an empty path throws (it would mean
+    /// the current folder), and so does a save whose `config.json` or tokenizer files would
+    /// replace files in a folder that does not already hold a model (see `checkCompanions`).
     @discardableResult
     public static func save(_ model: Model, to path: String, weightType: WeightType = .auto,
                             maxShardBytes: Int? = nil) throws -> SaveReport {
+        guard !path.isEmpty else {
+            throw ModelError.unsavable(path: path, reason: "the path is empty; name a .gguf or .safetensors file, or a folder for a Hugging Face model")
+        }
         let url = URL(fileURLWithPath: path)
         let folder = url.pathExtension.isEmpty ? url : url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -71,14 +77,49 @@ public enum ModelWriter {
         case "gguf":
             return try saveGGUF(model, to: path, weightType: weightType)
         case "safetensors":
+            try checkCompanions(model, in: folder, for: path)
             return try saveSafetensors(model, file: url, weightType: weightType)
         case "":
+            try checkCompanions(model, in: folder, for: path)
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             return try saveSafetensors(model, file: url.appendingPathComponent("model.safetensors"), weightType: weightType,
                                        maxShardBytes: maxShardBytes)
         default:
             throw ModelError.unsavable(path: path, reason: "save writes .gguf, .safetensors, or a folder (no extension), not .\(url.pathExtension)")
         }
+    }
+
+    /// The files a safetensors or folder save writes into `folder` beside the weights, by name.
+    static let companionNames = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                                 "special_tokens_map.json", "modules.json", "sentence_bert_config.json",
+                                 "config_sentence_transformers.json", "1_Pooling"]
+
+    /// Throws when a safetensors or folder save into `folder` would replace a file the caller did
+    /// not name: `config.json` and the tokenizer files are replaced only in a folder that already
+    /// holds a model, i.e. whose `config.json` is a model's (it names `model_type` or
+    /// `architectures`, as Hugging Face configs and earlier saves do). A folder save writes only
+    /// into a new folder, an empty one, or such a model folder.
+    static func checkCompanions(_ model: Model, in folder: URL, for path: String) throws {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        // Saving back into the folder the model came from rewrites its own files.
+        let source = model.huggingFaceFolder.map { URL(fileURLWithPath: $0) }
+        if let source, source.standardized.path == folder.standardized.path { return }
+        // The companions this save writes: config.json always, the others when the source has them.
+        let present = companionNames.filter { name in
+            (name == "config.json" || source.map { fm.fileExists(atPath: $0.appendingPathComponent(name).path) } == true)
+                && fm.fileExists(atPath: folder.appendingPathComponent(name).path)
+        }
+        guard !present.isEmpty else { return }
+        let configPath = folder.appendingPathComponent("config.json").path
+        if let data = fm.contents(atPath: configPath),
+           let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+           obj["model_type"] != nil || obj["architectures"] != nil {
+            return
+        }
+        let names = present.map { "'\($0)'" }.joined(separator: ", ")
+        throw ModelError.unsavable(path: path, reason: "the folder '\(folder.path)' holds \(names) but no model config.json, and the save would replace \(present.count == 1 ? "it" : "them") (a safetensors save writes config.json and the tokenizer files beside the weights); save into a new or empty folder, or name a .gguf file")
     }
 
     /// Places in the order files conventionally list them: model-wide inputs, blocks in order,
@@ -246,8 +287,7 @@ public enum ModelWriter {
         written.append(configURL.path)
         guard let src = model.huggingFaceFolder, URL(fileURLWithPath: src).standardized != folder.standardized else { return written }
         let fm = FileManager.default
-        for item in ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
-                     "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling"] {
+        for item in companionNames where item != "config.json" {
             let from = URL(fileURLWithPath: src).appendingPathComponent(item)
             let to = folder.appendingPathComponent(item)
             guard fm.fileExists(atPath: from.path) else { continue }
