@@ -161,6 +161,10 @@ extension KernelServer {
         while !stop.isSet, !interpreter.interruptFlag.isSet {
             guard let frames = stdin.receive(timeoutMs: 100, dropped: &dropped),
                   let msg = parse(frames, channel: "stdin") else { continue }
+            if let bytes = msg.oversizedBytes {
+                KernelLog.write("stdin: refused a \(msg.type) of \(bytes) bytes (limit \(WireMessage.maxFrameBytes) per frame); input ends")
+                return nil
+            }
             if msg.type == "input_reply" { return msg.content["value"] as? String ?? "" }
         }
         return nil

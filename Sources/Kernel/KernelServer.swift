@@ -40,7 +40,8 @@ public final class KernelServer: @unchecked Sendable {
         func make(_ type: Int32, _ port: Int) throws -> ZMQSocket {
             let s = try ctx.socket(type)
             try s.set(ZMQ_LINGER, 1000)
-            if type == ZMQ_ROUTER { try s.set(ZMQ_MAXMSGSIZE, int64: Int64(WireMessage.maxFrameBytes)) }
+            // Inbound frames only; on every socket, so no peer (a heartbeat ping, a PUB subscription) can make it allocate more.
+            try s.set(ZMQ_MAXMSGSIZE, int64: Int64(WireMessage.transportFrameBytes))
             if connection.ip.contains(":") { try s.set(ZMQ_IPV6, 1) }
             if let secret = connection.curveSecretKey {
                 try s.set(ZMQ_CURVE_SERVER, 1)
@@ -108,6 +109,10 @@ public final class KernelServer: @unchecked Sendable {
     func handleShell(_ msg: WireMessage) {
         iopub.status("busy", parent: msg)
         defer { iopub.status("idle", parent: msg) }
+        if let bytes = msg.oversizedBytes {
+            refuseOversized(msg, bytes: bytes, on: shell)
+            return
+        }
         switch msg.type {
         case "execute_request": handleExecute(msg)
         case "kernel_info_request": reply(shell, "kernel_info_reply", KernelInfo.content, to: msg)
@@ -123,6 +128,29 @@ public final class KernelServer: @unchecked Sendable {
         }
     }
 
+    /// Answers a signed request whose frames are over `WireMessage.maxFrameBytes` with an error
+    /// reply (ename "MessageTooLarge") instead of running it; an execute_request also shows the
+    /// error in the cell (IOPub `error`) and, as any failed cell, aborts the requests queued behind
+    /// it. Anything that is not a request is only logged.
+    func refuseOversized(_ msg: WireMessage, bytes: Int, on socket: ZMQSocket) {
+        let limit = WireMessage.maxFrameBytes
+        let evalue = "the \(msg.type) message is \(bytes) bytes, over the kernel's limit of \(limit) bytes (\(limit >> 20) MiB) per frame; it was not run"
+        KernelLog.write("\(socket === control ? "control" : "shell"): refused \(msg.type) of \(bytes) bytes (limit \(limit) per frame)")
+        guard msg.type.hasSuffix("_request") else { return }
+        let error: JSONObject = ["ename": "MessageTooLarge", "evalue": evalue, "traceback": ["MessageTooLarge: " + evalue]]
+        var content = error
+        content["status"] = "error"
+        if msg.type == "execute_request" {
+            let failedAt = Date()
+            iopub.publish("error", error, parent: msg)
+            content["execution_count"] = executionCount
+            reply(socket, "execute_reply", content, to: msg)
+            if socket === shell { abortQueuedExecutions(sentBefore: failedAt) }
+            return
+        }
+        reply(socket, String(msg.type.dropLast("_request".count)) + "_reply", content, to: msg)
+    }
+
     // MARK: Control
 
     private func startControlThread() {
@@ -136,6 +164,11 @@ public final class KernelServer: @unchecked Sendable {
                 guard let frames = control.receive(timeoutMs: 100, dropped: &dropped),
                       let msg = parse(frames, channel: "control") else { continue }
                 iopub.status("busy", parent: msg)
+                if let bytes = msg.oversizedBytes {
+                    refuseOversized(msg, bytes: bytes, on: control)
+                    iopub.status("idle", parent: msg)
+                    continue
+                }
                 switch msg.type {
                 case "interrupt_request":
                     interpreter.interrupt()

@@ -13,13 +13,23 @@ struct WireMessage {
     var metadata: JSONObject = [:]
     var content: JSONObject
     var buffers: [[UInt8]] = []
+    /// Set when a frame after the header was over `maxFrameBytes`: the message's size in bytes.
+    /// Its header (and parent header) are read, so the kernel can answer with an error, but its
+    /// metadata, content and buffers are left empty and it is never run.
+    var oversizedBytes: Int?
 
     /// The delimiter between identities and the signed part.
     static let delimiter = Array("<IDS|MSG>".utf8)
     /// The protocol version the kernel speaks.
     static let protocolVersion = "5.3"
-    /// Largest frame accepted (larger messages are dropped; ZMQ_MAXMSGSIZE disconnects bigger ones).
+    /// Largest frame the kernel reads (64 MiB). A correctly signed request with a larger content
+    /// (or metadata, parent header, buffer) frame is answered with an error and not run; a larger
+    /// header or identity frame is dropped.
     static let maxFrameBytes = 64 << 20
+    /// Largest frame libzmq receives at all (ZMQ_MAXMSGSIZE, 256 MiB): a bigger one makes libzmq
+    /// drop the sender's connection before the kernel sees a byte, so nothing can answer it. It
+    /// bounds the memory one message takes (the frame, and its copy while it is read).
+    static let transportFrameBytes = 256 << 20
 
     /// The message type from the header ("" when absent).
     var type: String { header["msg_type"] as? String ?? "" }
@@ -55,34 +65,49 @@ struct WireMessage {
 
     /// Why a received message was rejected.
     enum ParseError: Error, CustomStringConvertible {
-        case noDelimiter, tooFewFrames(Int), badSignature, badJSON(String), tooLarge(Int)
+        case noDelimiter, tooFewFrames(Int), badSignature, duplicateSignature, badJSON(String), tooLarge(Int)
         var description: String {
             switch self {
             case .noDelimiter: return "no <IDS|MSG> delimiter"
             case .tooFewFrames(let n): return "\(n) frames after the delimiter, need at least 5"
             case .badSignature: return "missing or wrong signature"
+            case .duplicateSignature: return "duplicate signature (the same signed message was already received: a replay)"
             case .badJSON(let part): return "\(part) is not a JSON object"
             case .tooLarge(let n): return "a frame of \(n) bytes (limit \(WireMessage.maxFrameBytes))"
             }
         }
     }
 
-    /// Parses and verifies frames received on a ROUTER socket.
+    /// Parses and verifies frames received on a ROUTER socket: the signature must be right and
+    /// not seen before (jupyter_client's replay check). A message whose frames after the header
+    /// are too large comes back with `oversizedBytes` set and no content.
     static func parse(_ frames: [[UInt8]], signer: MessageSigner) throws -> WireMessage {
-        if let big = frames.first(where: { $0.count > maxFrameBytes }) { throw ParseError.tooLarge(big.count) }
-        guard let d = frames.firstIndex(of: delimiter) else { throw ParseError.noDelimiter }
+        guard let d = frames.firstIndex(of: delimiter) else {
+            if let big = frames.first(where: { $0.count > maxFrameBytes }) { throw ParseError.tooLarge(big.count) }
+            throw ParseError.noDelimiter
+        }
+        if let big = frames[..<d].first(where: { $0.count > maxFrameBytes }) { throw ParseError.tooLarge(big.count) }
         let rest = Array(frames[(d + 1)...])
         guard rest.count >= 5 else { throw ParseError.tooFewFrames(rest.count) }
         let signed = Array(rest[1...4])
         guard signer.verify(rest[0], signed) else { throw ParseError.badSignature }
+        if signer.isSigning, !signer.history.insert(rest[0]) { throw ParseError.duplicateSignature }
         func object(_ bytes: [UInt8], _ name: String) throws -> JSONObject {
             guard let o = try? JSONSerialization.jsonObject(with: Data(bytes)), let d = o as? JSONObject else {
                 throw ParseError.badJSON(name)
             }
             return d
         }
+        if signed[0].count > maxFrameBytes { throw ParseError.tooLarge(signed[0].count) }
         let header = try object(signed[0], "header")
         guard header["msg_type"] is String, header["msg_id"] is String else { throw ParseError.badJSON("header (msg_type, msg_id)") }
+        if rest.dropFirst(2).contains(where: { $0.count > maxFrameBytes }) {
+            var msg = WireMessage(identities: Array(frames[..<d]), header: header,
+                                  parentHeader: signed[1].count > maxFrameBytes ? [:] : (try? object(signed[1], "parent_header")) ?? [:],
+                                  metadata: [:], content: [:], buffers: [])
+            msg.oversizedBytes = rest.dropFirst().reduce(0) { $0 + $1.count }
+            return msg
+        }
         return WireMessage(identities: Array(frames[..<d]), header: header,
                            parentHeader: try object(signed[1], "parent_header"),
                            metadata: try object(signed[2], "metadata"),
