@@ -22,13 +22,9 @@ extension KernelServer {
         }
         interpreter.clearOutputHandler = { [iopub] wait in iopub.publish("clear_output", ["wait": wait], parent: msg) }
         interpreter.progressHandler = { event in progress.update(event) }
-        interpreter.inputHandler = { [self] prompt in
-            guard allowStdin else {
-                interpreter.errorOutput("input: this front end does not accept input (allow_stdin is false)\n")
-                return nil
-            }
-            return requestInput(prompt: prompt, parent: msg)
-        }
+        // Without allow_stdin the front end cannot answer: the session has no input, so `input`
+        // fails (as it does in any session without input) instead of returning none.
+        interpreter.inputHandler = allowStdin ? { [self] prompt in requestInput(prompt: prompt, parent: msg) } : nil
 
         if !silent, let page = helpPage(code) {
             // `?name` / `name?`: the help opens in the front end's pager, as IPython does.
@@ -150,14 +146,19 @@ extension KernelServer {
     }
 
     /// Sends an input_request on the stdin channel to the client that sent `parent` and waits for
-    /// its input_reply (nil when the cell is interrupted or the kernel stops meanwhile).
+    /// its input_reply (nil when the cell is interrupted or the kernel stops meanwhile: `input`
+    /// then stops the cell as interrupted). A reply left over from an earlier, interrupted request
+    /// is thrown away first, so it cannot answer this one.
     func requestInput(prompt: String, parent: WireMessage) -> String? {
+        var dropped = false
+        while let stale = stdin.receive(timeoutMs: 0, dropped: &dropped) {
+            KernelLog.write("stdin: discarded a message that arrived while no input was asked for (\(stale.count) frames)")
+        }
         let request = WireMessage(type: "input_request", content: ["prompt": prompt, "password": false], parent: parent, session: session)
         do { try stdin.send(request.frames(signer: signer)) } catch {
             KernelLog.write("stdin: \(error)")
             return nil
         }
-        var dropped = false
         while !stop.isSet, !interpreter.interruptFlag.isSet {
             guard let frames = stdin.receive(timeoutMs: 100, dropped: &dropped),
                   let msg = parse(frames, channel: "stdin") else { continue }

@@ -14,13 +14,17 @@ extension BuiltinRegistry {
         register(Builtin(
             name: "input", params: [.optional("prompt", "string", default: .string(""), "shown before the answer")],
             returns: "string|none", category: "basics",
-            doc: "Asks the user for a line of text and returns it without its newline; `none` at end of input. At the prompt and in `prunelang run` it reads standard input; in a notebook the front end shows a text box. Fails in a session that has no input (a test harness, a sandbox).",
+            doc: "Asks the user for a line of text and returns it without its newline; `none` at end of input. At the prompt and in `prunelang run` it reads standard input; in a notebook the front end shows a text box. Fails in a session that has no input (a front end that does not accept input, such as a notebook run headless with allow_stdin off, a test harness, a sandbox). An interrupt while it waits stops the cell, as anywhere else.",
             example: "fn ask_ratio() { number(input(\"ratio? \")) }") { a in
                 let prompt = try a.string("prompt")
                 guard let handler = a.interpreter.inputHandler else {
-                    throw a.fail("this session has no input to read from")
+                    throw a.fail("this session has no input to read from", kind: .runtime)
                 }
-                guard let line = handler(prompt) else { return .none }
+                guard let line = handler(prompt) else {
+                    // The handler gives up when interrupted: stop the cell rather than return none.
+                    try a.checkInterrupt()
+                    return .none
+                }
                 return .string(line)
             })
         register(Builtin(

@@ -1,10 +1,13 @@
 """What a fault-and-bad-input probe found in the kernel (issue 20), through jupyter_client as a
 client sends it: an execute request over the 64 MiB frame limit is answered with an error (not
-dropped), a validly signed message sent again is refused (jupyter_client's digest history), and a
-signature is accepted only as the lower-case hex digest jupyter_client compares. Each check also
-asserts what jupyter_client's own Session does with the same frames, so the kernel is held to the
-reference."""
+dropped), a validly signed message sent again is refused (jupyter_client's digest history), a
+signature is accepted only as the lower-case hex digest jupyter_client compares, and an interrupt
+during input() stops the cell; input() without allow_stdin fails. Each check also asserts what
+jupyter_client's own Session does with the same frames, so the kernel is held to the reference."""
+import time
+
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.session import Session
 
 from conftest import BIN
@@ -105,3 +108,53 @@ def test_a_signature_counts_only_as_the_lower_case_hex_digest(kernel):
         shell.close()
     reply, outputs = execute(kc, "upper")
     assert result_text(outputs) == ["1"]
+
+
+def test_the_kernelspec_declares_message_interrupts():
+    # kernel_info_reply has no interrupt-mode field in the messaging protocol (5.3 to 5.5): the
+    # kernelspec's interrupt_mode is where a client learns it, and "message" makes jupyter_client
+    # send interrupt_request on the control channel (what the interrupt tests below rely on).
+    spec = KernelSpecManager().get_kernel_spec("prunelang")
+    assert spec.interrupt_mode == "message"
+    assert spec.argv[0] == str(BIN.resolve())
+
+
+@pytest.mark.parametrize("code", [
+    'name = input("who? ")\nafter = 1\n"ran on"',            # straight-line code after input
+    'for i in 0..3 { name = input("who? ") }\nafter = 1',     # input inside a loop
+])
+def test_an_interrupt_during_input_stops_the_cell(kernel, code):
+    km, kc = kernel
+    execute(kc, "after = 0")
+    msg_id = kc.execute(code, allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["msg_type"] == "input_request"
+    km.interrupt_kernel()
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "Interrupted", reply["content"]
+    reply, outputs = execute(kc, "after")
+    assert result_text(outputs) == ["0"], "nothing after the interrupted input ran"
+    reply, _ = execute(kc, "name")
+    assert reply["status"] == "error" and reply["ename"] == "NameError"
+    # A late answer to the interrupted request must not answer the next input().
+    kc.input("late")
+    time.sleep(0.3)
+    msg_id = kc.execute('again = input("again? ")', allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=TIMEOUT)
+    assert req["content"]["prompt"] == "again? "
+    kc.input("fresh")
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    assert reply["content"]["status"] == "ok"
+    reply, outputs = execute(kc, "again")
+    assert result_text(outputs) == ['"fresh"']
+
+
+def test_input_without_stdin_fails(kernel):
+    _, kc = kernel
+    reply, outputs = execute(kc, 'answer = input("who? ")\nafter_input = 1', allow_stdin=False)
+    assert reply["status"] == "error", reply
+    assert reply["ename"] == "RuntimeError" and "input: this session has no input" in reply["evalue"], reply["evalue"]
+    for name in ("answer", "after_input"):
+        reply, _ = execute(kc, name)
+        assert reply["status"] == "error" and reply["ename"] == "NameError"
