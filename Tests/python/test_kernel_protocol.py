@@ -44,8 +44,9 @@ def kernel():
     stop(km, kc)
 
 
-def execute(kc, code, **kw):
-    """Runs code; returns (reply content, iopub messages of this request up to idle, statuses left out)."""
+def execute(kc, code, statuses=False, **kw):
+    """Runs code; returns (reply content, iopub messages of this request up to idle, statuses left
+    out unless `statuses`, which keeps them, the closing idle included)."""
     msg_id = kc.execute(code, **kw)
     reply = kc.get_shell_msg(timeout=TIMEOUT)
     while reply["parent_header"].get("msg_id") != msg_id:
@@ -57,6 +58,8 @@ def execute(kc, code, **kw):
         if m["parent_header"].get("msg_id") != msg_id or m["parent_header"].get("msg_type") != "execute_request":
             continue
         if m["msg_type"] == "status":
+            if statuses:
+                outputs.append(m)
             if m["content"]["execution_state"] == "idle":
                 break
             continue

@@ -16,22 +16,6 @@ from test_kernel_protocol import TIMEOUT, execute, kernel, raw_socket, result_te
 pytestmark = pytest.mark.skipif(not BIN.exists(), reason="needs the release build (.build/release/prunelang)")
 
 
-def run_collect(kc, code, **kw):
-    """Runs code; returns (reply content, every IOPub message of the request up to idle, statuses included)."""
-    msg_id = kc.execute(code, **kw)
-    reply = kc.get_shell_msg(timeout=TIMEOUT)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=TIMEOUT)
-    seen = []
-    while True:
-        m = kc.get_iopub_msg(timeout=TIMEOUT)
-        if m["parent_header"].get("msg_id") != msg_id or m["parent_header"].get("msg_type") != "execute_request":
-            continue
-        seen.append(m)
-        if m["msg_type"] == "status" and m["content"]["execution_state"] == "idle":
-            return reply["content"], seen
-
-
 def replies_on(sock, wait_ms):
     """The messages a raw DEALER socket receives until it has been quiet for wait_ms."""
     out = []
@@ -43,7 +27,7 @@ def replies_on(sock, wait_ms):
 def test_an_execute_request_over_the_frame_limit_gets_an_error_reply(kernel):
     _, kc = kernel
     code = 'big = "' + "a" * (65 << 20) + '"'
-    reply, seen = run_collect(kc, code)
+    reply, seen = execute(kc, code, statuses=True)
     assert reply["status"] == "error" and reply["ename"] == "MessageTooLarge", reply
     assert "64 MiB" in reply["evalue"] and "not run" in reply["evalue"]
     kinds = [m["msg_type"] for m in seen]
