@@ -300,7 +300,7 @@ struct RowStatistics {
             lse.withUnsafeMutableBufferPointer { sp in
                 best.withUnsafeMutableBufferPointer { bp in
                     let s = UncheckedSendable(sp.baseAddress!), b = UncheckedSendable(bp.baseAddress!)
-                    Kernels.parallelRows(logits.rows) { r in
+                    ForwardKernels.parallelRows(logits.rows) { r in
                         let row = lp.baseAddress! + r * cols
                         var top = 0
                         for j in 1..<cols where row[j] > row[top] { top = j }

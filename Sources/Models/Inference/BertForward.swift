@@ -163,7 +163,7 @@ public struct BertForward: Sendable {
         // x ← LayerNorm(x + GELU(x·Wupᵀ + bup)·Wdownᵀ + bdown)
         var h = project(x, rows: t, weight: w.up, bias: w.upBias)
         h.withUnsafeMutableBufferPointer { hp in
-            if let base = hp.baseAddress { Kernels.gelu(base, count: hp.count) }
+            if let base = hp.baseAddress { ForwardKernels.gelu(base, count: hp.count) }
         }
         observer?(.linearInput(block: b, role: .ffnDown, input: h, rows: t))
         accumulate(&x, h, rows: t, weight: w.down, bias: w.downBias)
@@ -195,7 +195,7 @@ public struct BertForward: Sendable {
                                     StridedBLAS.gemm(transB: true, m: n, n: n, k: hd, alpha: scale,
                                                      a: qp.baseAddress! + c, lda: d, b: kp.baseAddress! + c, ldb: d,
                                                      c: s, ldc: n)
-                                    Kernels.parallelRows(n) { i in Kernels.softmaxRow(s + i * n, cols: n, limit: n) }
+                                    ForwardKernels.parallelRows(n) { i in ForwardKernels.softmaxRow(s + i * n, cols: n, limit: n) }
                                     // out_h = P · V_h   (n × hd)
                                     StridedBLAS.gemm(m: n, n: hd, k: n, a: s, lda: n, b: vp.baseAddress! + c, ldb: d,
                                                      c: op.baseAddress! + c, ldc: d)
@@ -223,7 +223,7 @@ public struct BertForward: Sendable {
         let d = bias.count
         x.withUnsafeMutableBufferPointer { xp in
             bias.withUnsafeBufferPointer { bp in
-                Kernels.parallelRows(t) { r in
+                ForwardKernels.parallelRows(t) { r in
                     let row = xp.baseAddress! + r * d
                     for j in 0..<d { row[j] += bp[j] }
                 }
@@ -251,7 +251,7 @@ public struct BertForward: Sendable {
         guard n > 0 else { return }
         out.withUnsafeMutableBufferPointer { op in
             bias.withUnsafeBufferPointer { bp in
-                Kernels.parallelRows(t) { r in (op.baseAddress! + r * n).update(from: bp.baseAddress!, count: n) }
+                ForwardKernels.parallelRows(t) { r in (op.baseAddress! + r * n).update(from: bp.baseAddress!, count: n) }
             }
         }
     }
@@ -261,8 +261,8 @@ public struct BertForward: Sendable {
         let d = config.hiddenSize, epsilon = config.normEpsilon
         x.withUnsafeMutableBufferPointer { xp in
             // Each row is read whole (mean, variance) before it is written, so in place is safe.
-            Kernels.layerNorm(UnsafePointer(xp.baseAddress!), rows: t, d: d, weight: weight, bias: bias,
-                              epsilon: epsilon, out: xp.baseAddress!)
+            ForwardKernels.layerNorm(UnsafePointer(xp.baseAddress!), rows: t, d: d, weight: weight, bias: bias,
+                                     epsilon: epsilon, out: xp.baseAddress!)
         }
     }
 }

@@ -39,9 +39,10 @@ public enum ActivationQuantization: Sendable, Equatable {
     }
 }
 
-/// One linear layer's weight as llama.cpp multiplies it: the activation rounding its storage type
-/// implies and, for Q4_0, Q4_1 and Q8_0, the stored blocks themselves, so a single token's product
-/// (decoding) runs on 8-bit integer dot products instead of streaming Float32 weights.
+/// One linear layer's weight as llama.cpp multiplies it (the stored form a `Linear` keeps in
+/// llama.cpp's arithmetic): the activation rounding its storage type implies and, for Q4_0, Q4_1
+/// and Q8_0, the stored blocks themselves, so a single token's product (decoding) runs on 8-bit
+/// integer dot products instead of streaming Float32 weights.
 public struct LlamaCppLinear: Sendable {
     /// The rounding applied to activations entering this product.
     public let activation: ActivationQuantization
@@ -160,7 +161,7 @@ enum LlamaCppArithmetic {
     /// (`plq_ggml_swiglu`: its vector exponential), rows split over the cores.
     static func swiglu(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, rows: Int, width: Int) {
         let g = UncheckedSendable(gate), u = UncheckedSendable(up)
-        Kernels.parallelChunks(rows) { range in
+        ForwardKernels.parallelChunks(rows) { range in
             plq_ggml_swiglu(g.value + range.lowerBound * width, u.value + range.lowerBound * width, Int64(range.count), Int64(width))
         }
     }

@@ -4,7 +4,8 @@ import Numerics
 /// The llama forward pass, batched over a window with BLAS, as llama.cpp computes it for GGUF
 /// weights: RMSNorm, RoPE on adjacent pairs (GGUF's query/key row order), grouped-query causal
 /// attention over a KV cache, SwiGLU FFN of any width per block, final norm and output head.
-/// Read it top to bottom: `forward` → `block` → `attention` / `ffn`.
+/// Read it top to bottom: `forward` → `block` → `attention` / `ffn`. Every projection is a
+/// `Linear`, which computes its own product in the weights' arithmetic (`ForwardArithmetic`).
 public struct LlamaForward: Sendable {
     /// The weights (a sequential-calibration consumer replaces blocks as it goes).
     public var weights: LlamaWeights
@@ -95,8 +96,8 @@ public struct LlamaForward: Sendable {
         guard t > 0 else { return out }
         x.withUnsafeBufferPointer { xp in
             out.data.withUnsafeMutableBufferPointer { op in
-                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon,
-                                meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: op.baseAddress!)
+                ForwardKernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weights.outputNorm, epsilon: config.normEpsilon,
+                                       meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: op.baseAddress!)
             }
         }
         return out
@@ -104,10 +105,10 @@ public struct LlamaForward: Sendable {
 
     /// Logits (rows × vocab) of hidden-state rows `rows` of `hidden`.
     public func logits(_ hidden: Matrix, rows: Range<Int>) -> Matrix {
-        let d = weights.head.cols
+        let d = weights.head.inputs
         let slice = Array(hidden.data[rows.lowerBound * d..<rows.upperBound * d])
-        var out = Matrix(rows: rows.count, cols: weights.head.rows)
-        out.data = project(slice, rows: rows.count, weights.head, weights.headLlamaCpp)
+        var out = Matrix(rows: rows.count, cols: weights.head.outputs)
+        out.data = weights.head.apply(slice, rows: rows.count)
         return out
     }
 
@@ -150,7 +151,7 @@ public struct LlamaForward: Sendable {
         let attended = attention(b, h, rows: t, segments: segments, caches: &caches, slot: slot)
         observer?(.linearInput(block: b, role: .attentionOutput, input: attended, rows: t))
         if let s = w.attentionShortcut { x = multiply(x, rows: t, by: s) }
-        accumulate(&x, attended, rows: t, weight: w.output, w.llamaCpp[.attentionOutput])
+        w.output.apply(attended, rows: t, addingTo: &x)
     }
 
     /// x ← x·S + FFN(norm(x)), S the FFN shortcut (identity when nil).
@@ -161,7 +162,7 @@ public struct LlamaForward: Sendable {
         let act = ffnActivation(w, h, rows: t)
         observer?(.linearInput(block: b, role: .ffnDown, input: act, rows: t))
         if let s = w.ffnShortcut { x = multiply(x, rows: t, by: s) }
-        accumulate(&x, act, rows: t, weight: w.down, w.llamaCpp[.ffnDown])
+        w.down.apply(act, rows: t, addingTo: &x)
     }
 
     /// RMSNorm of each row of `x` (mean square over the hidden size, as SliceGPT keeps it).
@@ -171,8 +172,8 @@ public struct LlamaForward: Sendable {
         guard t > 0 else { return h }
         x.withUnsafeBufferPointer { xp in
             h.withUnsafeMutableBufferPointer { hp in
-                Kernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weight, epsilon: config.normEpsilon,
-                                meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: hp.baseAddress!)
+                ForwardKernels.rmsNorm(xp.baseAddress!, rows: t, d: d, weight: weight, epsilon: config.normEpsilon,
+                                       meanOver: config.hiddenSize, floatScale: weights.arithmetic == .llamaCpp, out: hp.baseAddress!)
             }
         }
         return h
@@ -192,54 +193,16 @@ public struct LlamaForward: Sendable {
         return out
     }
 
-    /// x += a · Wᵀ, with a rows × inner and W out × inner (x rows × out), in the arithmetic of
-    /// `stored` when given (see `product`).
-    func accumulate(_ x: inout [Float], _ a: [Float], rows t: Int, weight: Matrix, _ stored: LlamaCppLinear?) {
-        product(a, rows: t, weight, stored, into: &x, accumulate: true)
-    }
-
-    /// h · Wᵀ for a rows × k input and an n × k weight, in the arithmetic of `stored` when given.
-    func project(_ h: [Float], rows t: Int, _ weight: Matrix, _ stored: LlamaCppLinear?) -> [Float] {
-        var out = [Float](repeating: 0, count: t * weight.rows)
-        product(h, rows: t, weight, stored, into: &out, accumulate: false)
-        return out
-    }
-
-    /// out (+)= a · Wᵀ (a rows × k, W n × k, out rows × n). With a stored quantised weight, the
-    /// activations are quantised as llama.cpp quantises them and the product runs on the integer
-    /// kernel over the stored blocks, row by row, so a token's result does not depend on how
-    /// many rows share the batch; types without a kernel round the activations and use BLAS.
-    func product(_ a: [Float], rows t: Int, _ weight: Matrix, _ stored: LlamaCppLinear?, into out: inout [Float], accumulate: Bool) {
-        let n = weight.rows, k = weight.cols
-        guard k > 0, t > 0 else { return }
-        if let stored, stored.hasIntegerKernel {
-            a.withUnsafeBufferPointer { ap in
-                out.withUnsafeMutableBufferPointer { op in stored.multiply(ap.baseAddress!, rows: t, into: op.baseAddress!, accumulate: accumulate) }
-            }
-            return
-        }
-        var input = a
-        stored?.roundActivations(&input, rows: t)
-        input.withUnsafeBufferPointer { ap in
-            weight.data.withUnsafeBufferPointer { wp in
-                out.withUnsafeMutableBufferPointer { op in
-                    StridedBLAS.gemm(transB: true, m: t, n: n, k: k, a: ap.baseAddress!, lda: k,
-                                     b: wp.baseAddress!, ldb: k, beta: accumulate ? 1 : 0, c: op.baseAddress!, ldc: n)
-                }
-            }
-        }
-    }
-
     /// SiLU(h·Wgᵀ) ⊙ (h·Wuᵀ): the FFN's intermediate activations (rows × n).
     func ffnActivation(_ w: LlamaWeights.Block, _ h: [Float], rows t: Int) -> [Float] {
-        var g = project(h, rows: t, w.gate, w.llamaCpp[.ffnGate])
-        let u = project(h, rows: t, w.up, w.llamaCpp[.ffnUp])
+        var g = w.gate.apply(h, rows: t)
+        let u = w.up.apply(h, rows: t)
         g.withUnsafeMutableBufferPointer { gp in
             u.withUnsafeBufferPointer { up in
                 if weights.arithmetic == .llamaCpp {
                     LlamaCppArithmetic.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, rows: t, width: w.width)
                 } else {
-                    Kernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width)
+                    ForwardKernels.swiglu(gate: gp.baseAddress!, up: up.baseAddress!, count: t * w.width)
                 }
             }
         }
@@ -253,9 +216,9 @@ public struct LlamaForward: Sendable {
         let w = weights.blocks[b]
         let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
-        var q = project(h, rows: t, w.query, w.llamaCpp[.attentionQuery])
-        var k = project(h, rows: t, w.key, w.llamaCpp[.attentionKey])
-        var v = project(h, rows: t, w.value, w.llamaCpp[.attentionValue])
+        var q = w.query.apply(h, rows: t)
+        var k = w.key.apply(h, rows: t)
+        var v = w.value.apply(h, rows: t)
         let half = weights.arithmetic == .llamaCpp
         var positions = [Int](repeating: 0, count: t)
         for s in segments { for r in s.rows { positions[r] = s.start + r - s.rows.lowerBound } }
@@ -313,7 +276,7 @@ public struct LlamaForward: Sendable {
                 // scores = scale · Q_h · K_gᵀ   (t × total)
                 StridedBLAS.gemm(transB: true, m: t, n: total, k: hd, alpha: scale,
                                  a: q + head * hd, lda: qWidth, b: keys + kvHead * hd, ldb: kvWidth, c: s, ldc: total)
-                Kernels.parallelRows(t) { i in Kernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
+                ForwardKernels.parallelRows(t) { i in ForwardKernels.softmaxRow(s + i * total, cols: total, limit: start + i + 1) }
                 // out_h = P · V_g   (t × hd)
                 StridedBLAS.gemm(m: t, n: hd, k: total, a: s, lda: total, b: values + kvHead * hd, ldb: kvWidth,
                                  c: out + head * hd, ldc: qWidth)

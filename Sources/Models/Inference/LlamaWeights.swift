@@ -11,35 +11,32 @@ public struct LlamaWeights: Sendable {
         /// RMSNorm scale before attention (d).
         public var attentionNorm: [Float]
         /// Query projection (heads·headDim × d), rows in GGUF's RoPE order.
-        public var query: Matrix { didSet { llamaCpp[.attentionQuery] = nil } }
+        public var query: Linear
         /// Key projection (kvHeads·headDim × d), rows in GGUF's RoPE order.
-        public var key: Matrix { didSet { llamaCpp[.attentionKey] = nil } }
+        public var key: Linear
         /// Value projection (kvHeads·headDim × d).
-        public var value: Matrix { didSet { llamaCpp[.attentionValue] = nil } }
+        public var value: Linear
         /// Attention output projection (d × heads·headDim).
-        public var output: Matrix { didSet { llamaCpp[.attentionOutput] = nil } }
+        public var output: Linear
         /// RMSNorm scale before the FFN (d).
         public var ffnNorm: [Float]
         /// FFN gate projection (n × d).
-        public var gate: Matrix { didSet { llamaCpp[.ffnGate] = nil } }
+        public var gate: Linear
         /// FFN up projection (n × d).
-        public var up: Matrix { didSet { llamaCpp[.ffnUp] = nil } }
+        public var up: Linear
         /// FFN down projection (d × n).
-        public var down: Matrix { didSet { llamaCpp[.ffnDown] = nil } }
+        public var down: Linear
         /// SliceGPT's shortcut on the residual around attention (in × mid), nil for identity.
         public var attentionShortcut: Matrix? = nil
         /// SliceGPT's shortcut on the residual around the FFN (mid × out), nil for identity.
         public var ffnShortcut: Matrix? = nil
-        /// The stored (quantised) form of each linear still as loaded, for llama.cpp's arithmetic;
-        /// assigning a matrix drops its entry, so a changed weight is never multiplied stale.
-        public var llamaCpp: [TensorRole: LlamaCppLinear] = [:]
         /// The FFN width n of this block.
-        public var width: Int { up.rows }
+        public var width: Int { up.outputs }
 
-        /// A block from its matrices.
-        public init(attentionNorm: [Float], query: Matrix, key: Matrix, value: Matrix, output: Matrix,
-                    ffnNorm: [Float], gate: Matrix, up: Matrix, down: Matrix,
-                    attentionShortcut: Matrix? = nil, ffnShortcut: Matrix? = nil, llamaCpp: [TensorRole: LlamaCppLinear] = [:]) {
+        /// A block from its norms and linears.
+        public init(attentionNorm: [Float], query: Linear, key: Linear, value: Linear, output: Linear,
+                    ffnNorm: [Float], gate: Linear, up: Linear, down: Linear,
+                    attentionShortcut: Matrix? = nil, ffnShortcut: Matrix? = nil) {
             self.attentionNorm = attentionNorm
             self.query = query
             self.key = key
@@ -51,7 +48,27 @@ public struct LlamaWeights: Sendable {
             self.down = down
             self.attentionShortcut = attentionShortcut
             self.ffnShortcut = ffnShortcut
-            self.llamaCpp = llamaCpp
+        }
+
+        /// The linear at `role`, one of the seven projections (`.attentionQuery` … `.ffnDown`);
+        /// any other role is a programming error and traps.
+        public subscript(role: TensorRole) -> Linear {
+            get { self[keyPath: Self.linear(role)] }
+            set { self[keyPath: Self.linear(role)] = newValue }
+        }
+
+        /// Where the linear at `role` lives in a block.
+        static func linear(_ role: TensorRole) -> WritableKeyPath<Block, Linear> {
+            switch role {
+            case .attentionQuery: return \.query
+            case .attentionKey: return \.key
+            case .attentionValue: return \.value
+            case .attentionOutput: return \.output
+            case .ffnGate: return \.gate
+            case .ffnUp: return \.up
+            case .ffnDown: return \.down
+            default: preconditionFailure("\(role.rawValue) is not a linear of a llama block")
+            }
         }
     }
 
@@ -61,18 +78,17 @@ public struct LlamaWeights: Sendable {
     public var embedding: Matrix
     /// Final RMSNorm scale (residual width).
     public var outputNorm: [Float]
-    /// Output head (vocab × residual width).
-    public var head: Matrix { didSet { headLlamaCpp = nil } }
-    /// The output head's stored form for llama.cpp's arithmetic (dropped when `head` is assigned).
-    public var headLlamaCpp: LlamaCppLinear?
+    /// Output head (vocab × residual width); the embedding's matrix when tied (shared storage).
+    public var head: Linear
     /// The arithmetic the forward pass uses (see `ForwardArithmetic`).
     public var arithmetic: ForwardArithmetic
     /// The blocks in order (a consumer of sequential calibration replaces them one by one).
     public var blocks: [Block]
 
-    /// Dequantises every weight of `model` (a llama); with llama.cpp's arithmetic (opt-in: the
-    /// default stays Float32 until its batch/one-token consistency is settled) it also keeps each quantised linear's stored blocks. Throws when a tensor is missing or the
-    /// model is not a llama.
+    /// Dequantises every weight of `model` (a llama). With llama.cpp's arithmetic each linear
+    /// also keeps its stored quantised form, so its products are llama.cpp's (see
+    /// `ForwardArithmetic`); Float32 is the default. Throws when a tensor is missing or the model
+    /// is not a llama.
     public init(_ model: Model, arithmetic: ForwardArithmetic = .float32) throws {
         self.arithmetic = arithmetic
         guard model.config.architecture == .llama else {
@@ -81,25 +97,23 @@ public struct LlamaWeights: Sendable {
         config = model.config
         embedding = try model.matrix(.tokenEmbedding)
         outputNorm = try model.matrix(.outputNorm).data
-        head = model.has(.outputHead) ? try model.matrix(.outputHead) : embedding
-        func stored(_ role: TensorRole, block: Int? = nil) throws -> LlamaCppLinear? {
-            guard arithmetic == .llamaCpp, let t = model.tensor(role, block: block) else { return nil }
-            return try LlamaCppLinear(t)
+        /// The linear of the tensor at `role`; `weight` is its values when already read.
+        func linear(_ role: TensorRole, block: Int? = nil, weight: Matrix? = nil) throws -> Linear {
+            guard let t = model.tensor(role, block: block) else {
+                throw ModelError.missingTensor(model: model.name, place: model.describe(TensorPlace(role, block: block)))
+            }
+            return try Linear(t, arithmetic: arithmetic, weight: weight)
         }
-        headLlamaCpp = try stored(model.has(.outputHead) ? .outputHead : .tokenEmbedding)
-        let linearRoles: [TensorRole] = [.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .ffnGate, .ffnUp, .ffnDown]
+        // A tied head is the embedding: the same matrix, and the embedding's stored form.
+        head = model.has(.outputHead) ? try linear(.outputHead) : try linear(.tokenEmbedding, weight: embedding)
         blocks = try (0..<model.blockCount).map { b in
             Block(attentionNorm: try model.matrix(.attentionNorm, block: b).data,
-                  query: try model.matrix(.attentionQuery, block: b), key: try model.matrix(.attentionKey, block: b),
-                  value: try model.matrix(.attentionValue, block: b), output: try model.matrix(.attentionOutput, block: b),
+                  query: try linear(.attentionQuery, block: b), key: try linear(.attentionKey, block: b),
+                  value: try linear(.attentionValue, block: b), output: try linear(.attentionOutput, block: b),
                   ffnNorm: try model.matrix(.ffnNorm, block: b).data,
-                  gate: try model.matrix(.ffnGate, block: b), up: try model.matrix(.ffnUp, block: b),
-                  down: try model.matrix(.ffnDown, block: b),
+                  gate: try linear(.ffnGate, block: b), up: try linear(.ffnUp, block: b), down: try linear(.ffnDown, block: b),
                   attentionShortcut: model.has(.attentionShortcut, block: b) ? try model.matrix(.attentionShortcut, block: b) : nil,
-                  ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil,
-                  llamaCpp: try Dictionary(uniqueKeysWithValues: linearRoles.compactMap { role in
-                      try stored(role, block: b).map { (role, $0) }
-                  }))
+                  ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil)
         }
     }
 }

@@ -93,7 +93,7 @@ public enum LogSoftmax {
         logits.data.withUnsafeBufferPointer { lp in
             out.withUnsafeMutableBufferPointer { op in
                 let o = UncheckedSendable(op.baseAddress!)
-                Kernels.parallelRows(logits.rows) { r in
+                ForwardKernels.parallelRows(logits.rows) { r in
                     let row = lp.baseAddress! + r * logits.cols
                     o.value[r] = Double(row[Int(targets[r])]) - logSumExp(row, count: logits.cols)
                 }

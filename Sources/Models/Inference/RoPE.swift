@@ -18,7 +18,7 @@ enum RoPE {
         let width = heads * headDim
         x.withUnsafeMutableBufferPointer { xp in
             let p = xp.baseAddress!
-            Kernels.parallelRows(rows) { r in
+            ForwardKernels.parallelRows(rows) { r in
                 var cosines = [Float](repeating: 0, count: half), sines = cosines
                 if ggmlAngles {
                     var theta = Float(positions[r])

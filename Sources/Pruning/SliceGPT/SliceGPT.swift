@@ -47,13 +47,13 @@ public enum SliceGPT {
         // Fold the norms into the linears that follow them.
         let folded = dense.blocks.map { b -> LlamaWeights.Block in
             var f = b
-            f.query = scaleColumns(b.query, b.attentionNorm); f.key = scaleColumns(b.key, b.attentionNorm)
-            f.value = scaleColumns(b.value, b.attentionNorm)
-            f.gate = scaleColumns(b.gate, b.ffnNorm); f.up = scaleColumns(b.up, b.ffnNorm)
+            f.query.weight = scaleColumns(b.query.weight, b.attentionNorm); f.key.weight = scaleColumns(b.key.weight, b.attentionNorm)
+            f.value.weight = scaleColumns(b.value.weight, b.attentionNorm)
+            f.gate.weight = scaleColumns(b.gate.weight, b.ffnNorm); f.up.weight = scaleColumns(b.up.weight, b.ffnNorm)
             f.attentionNorm = [Float](repeating: 1, count: d); f.ffnNorm = f.attentionNorm
             return f
         }
-        let head = scaleColumns(dense.head, dense.outputNorm)
+        let head = scaleColumns(dense.head.weight, dense.outputNorm)
 
         // The forward pass whose blocks are replaced as they are sliced (its config already says
         // k for the stream; the norms read the original d from hiddenSize).
@@ -74,31 +74,30 @@ public enum SliceGPT {
             // the original basis until the PCA of the stream after attention is known.
             var block = f
             block.attentionNorm = ones
-            block.query = try matmul(f.query, q); block.key = try matmul(f.key, q); block.value = try matmul(f.value, q)
+            block.query.weight = try matmul(f.query.weight, q); block.key.weight = try matmul(f.key.weight, q)
+            block.value.weight = try matmul(f.value.weight, q)
             block.attentionShortcut = q.transposed
             forward.weights.blocks[b] = block
             let mids = streams.indices.map { forward.runAttention(b, streams[$0], rows: samples[$0].count) }
             let qMid = try ResidualPCA.directions(mids, width: d, keep: k).q
-            block.output = try matmul(qMid, f.output, transposeA: true)
+            block.output.weight = try matmul(qMid, f.output.weight, transposeA: true)
             block.attentionShortcut = try matmul(q, qMid, transposeA: true)
             let midStreams = try mids.map { try rotate($0, width: d, by: qMid) }
             // The FFN reads the rotated mid stream; down and its shortcut wait for the output PCA.
             block.ffnNorm = ones
-            block.gate = try matmul(f.gate, qMid); block.up = try matmul(f.up, qMid)
+            block.gate.weight = try matmul(f.gate.weight, qMid); block.up.weight = try matmul(f.up.weight, qMid)
             block.ffnShortcut = qMid.transposed
             forward.weights.blocks[b] = block
             let outs = midStreams.indices.map { forward.runFFN(b, midStreams[$0], rows: samples[$0].count) }
             let qOut = try ResidualPCA.directions(outs, width: d, keep: k).q
-            block.down = try matmul(qOut, f.down, transposeA: true)
+            block.down.weight = try matmul(qOut, f.down.weight, transposeA: true)
             block.ffnShortcut = try matmul(qMid, qOut, transposeA: true)
             forward.weights.blocks[b] = block
             streams = try outs.map { try rotate($0, width: d, by: qOut) }
             q = qOut
-            for (role, m) in [(TensorRole.attentionQuery, block.query), (.attentionKey, block.key), (.attentionValue, block.value),
-                              (.attentionOutput, block.output), (.ffnGate, block.gate), (.ffnUp, block.up), (.ffnDown, block.down),
-                              (.attentionShortcut, block.attentionShortcut!), (.ffnShortcut, block.ffnShortcut!)] {
-                out.set(role, block: b, to: m)
-            }
+            for role in PrunableLinears.roles { out.set(role, block: b, to: block[role].weight) }
+            out.set(.attentionShortcut, block: b, to: block.attentionShortcut!)
+            out.set(.ffnShortcut, block: b, to: block.ffnShortcut!)
             out.set(.attentionNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
             out.set(.ffnNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
             try progress?(b + 1, folded.count)

@@ -26,14 +26,14 @@ public enum CalibratedUnstructured {
             for role in PrunableLinears.roles {
                 let site = Calibration.Site(block: b, role: PrunableLinears.site(of: role))
                 guard let s = stats.inputs[site] else { throw PruningError("no calibration statistics for block \(b) \(role.rawValue)") }
-                let w = PrunableLinears.matrix(role, of: block)
+                let w = block[role].weight
                 try pattern.check(columns: w.cols, what: "block \(b) \(role.rawValue)")
                 let pruned: Matrix
                 switch method {
                 case .wanda: pruned = try Wanda.prune(w, squaredNorms: s.squaredNorms, pattern: pattern)
                 case .sparsegpt: pruned = try SparseGPT.prune(w, hessian: SparseGPT.hessian(gram: s.gram, tokens: s.tokens), pattern: pattern)
                 }
-                block = PrunableLinears.setting(role, of: block, to: pruned)
+                block[role].weight = pruned
                 out.set(role, block: b, to: pruned)
             }
             return block

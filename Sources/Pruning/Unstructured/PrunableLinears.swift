@@ -22,34 +22,6 @@ public enum PrunableLinears {
         }
     }
 
-    /// The matrix of `role` in a forward pass's block.
-    public static func matrix(_ role: TensorRole, of block: LlamaWeights.Block) -> Matrix {
-        switch role {
-        case .attentionQuery: return block.query
-        case .attentionKey: return block.key
-        case .attentionValue: return block.value
-        case .attentionOutput: return block.output
-        case .ffnGate: return block.gate
-        case .ffnUp: return block.up
-        default: return block.down
-        }
-    }
-
-    /// `block` with the matrix of `role` replaced.
-    public static func setting(_ role: TensorRole, of block: LlamaWeights.Block, to m: Matrix) -> LlamaWeights.Block {
-        var b = block
-        switch role {
-        case .attentionQuery: b.query = m
-        case .attentionKey: b.key = m
-        case .attentionValue: b.value = m
-        case .attentionOutput: b.output = m
-        case .ffnGate: b.gate = m
-        case .ffnUp: b.up = m
-        default: b.down = m
-        }
-        return b
-    }
-
     /// The fraction of zeros among the prunable linears of `model` (what an unstructured pruner
     /// reaches; embeddings and head excluded).
     public static func sparsity(_ model: Model) throws -> Double {

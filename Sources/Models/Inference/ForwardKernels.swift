@@ -1,8 +1,10 @@
 import Foundation
 
-/// The element-wise pieces of a transformer forward pass, on raw row-major buffers: RMSNorm and
-/// LayerNorm (sums in Float64, as ggml does), SiLU and GELU, softmax, rotary embedding tables.
-enum Kernels {
+/// The Float32 compute kernels of the forward passes (llama and BERT) besides their products,
+/// on raw row-major buffers: RMSNorm and LayerNorm (sums in Float64, as ggml does), SwiGLU and
+/// GELU, a causal softmax row, and the helpers that split rows over the cores. (Products are
+/// `Linear`'s; RoPE is `RoPE`'s; llama.cpp's own variants are in `LlamaCppArithmetic`.)
+enum ForwardKernels {
     /// Each of `rows` rows of width `d` of `x`, RMS-normalised and scaled by `weight`, into `out`.
     /// The mean square divides by `meanOver` when given (SliceGPT's sliced stream keeps the
     /// original hidden size there), else by `d`. With `floatScale` the scale is ggml's:

@@ -1,0 +1,87 @@
+import Numerics
+
+/// One linear layer of the llama forward pass (a projection q, k, v, o, gate, up, down, or the
+/// output head) and the one place its product is computed, whatever the arithmetic.
+///
+/// Layout: `weight` is out × in, row-major (row o holds the weights of output o, as GGUF and
+/// Hugging Face store a linear), and the layer maps a batch of inputs x (rows × in, row-major) to
+/// y = x·Wᵀ (rows × out). No bias: llama's linears have none.
+///
+/// Arithmetic: with `stored` nil the product is Float32 on OpenBLAS (`sgemm`). With `stored` set
+/// (a weight loaded from a GGUF for llama.cpp's arithmetic, see `ForwardArithmetic.llamaCpp`)
+/// the activations are quantised as llama.cpp quantises them and, for Q4_0 / Q4_1 / Q8_0, the
+/// product runs on the integer kernel over the stored blocks, row by row, so a token's result
+/// does not depend on how many rows share the batch; other stored types round the activations
+/// and use BLAS on the dequantised weight.
+///
+/// The stored form describes the weight as loaded, so it is set only by the initialiser that
+/// reads a tensor, and any change to `weight` (assignment or an edit in place, as a pruner makes)
+/// drops it: a changed weight is never multiplied stale, and from then on meets Float32
+/// activations.
+///
+/// A backward pass belongs beside `apply` (for y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x, in the same
+/// layouts).
+public struct Linear: Sendable {
+    /// The weight, out × in (y = x·Wᵀ). Changing it drops `stored`.
+    public var weight: Matrix { didSet { stored = nil } }
+    /// llama.cpp's view of the weight as loaded (its activation rounding and, for the integer
+    /// kernels, its stored blocks); nil for Float32 arithmetic or once `weight` has changed.
+    public private(set) var stored: LlamaCppLinear?
+
+    /// A Float32 layer with weight `weight` (out × in).
+    public init(_ weight: Matrix) {
+        self.weight = weight
+        stored = nil
+    }
+
+    /// The layer of `tensor` (out × in): its dequantised values and, in llama.cpp's arithmetic,
+    /// its stored form when llama.cpp's rounding of it is modelled. `weight`, when given, is the
+    /// tensor's values already read (the tied output head shares the embedding's storage); it
+    /// must equal `tensor.matrix()`.
+    public init(_ tensor: WeightTensor, arithmetic: ForwardArithmetic, weight: Matrix? = nil) throws {
+        let values = try weight ?? tensor.matrix()
+        precondition(values.rows == tensor.rows && values.cols == tensor.cols, "the weight must be the tensor's values")
+        self.weight = values
+        stored = arithmetic == .llamaCpp ? try LlamaCppLinear(tensor) : nil
+    }
+
+    /// Outputs (rows of the weight).
+    public var outputs: Int { weight.rows }
+    /// Inputs (columns of the weight).
+    public var inputs: Int { weight.cols }
+
+    /// y = x·Wᵀ for `rows` input rows x (rows × in, row-major); y is rows × out.
+    public func apply(_ x: [Float], rows t: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: t * outputs)
+        product(x, rows: t, into: &y, accumulate: false)
+        return y
+    }
+
+    /// y += x·Wᵀ for `rows` input rows x (rows × in) and y rows × out (a residual connection).
+    public func apply(_ x: [Float], rows t: Int, addingTo y: inout [Float]) {
+        product(x, rows: t, into: &y, accumulate: true)
+    }
+
+    /// y (+)= x·Wᵀ in this layer's arithmetic (see the type's doc).
+    private func product(_ x: [Float], rows t: Int, into y: inout [Float], accumulate: Bool) {
+        let n = outputs, k = inputs
+        precondition(x.count == t * k && y.count == t * n, "a \(n) × \(k) linear needs \(t) × \(k) inputs and \(t) × \(n) outputs")
+        guard k > 0, t > 0 else { return }
+        if let stored, stored.hasIntegerKernel {
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in stored.multiply(xp.baseAddress!, rows: t, into: yp.baseAddress!, accumulate: accumulate) }
+            }
+            return
+        }
+        var input = x
+        stored?.roundActivations(&input, rows: t)
+        input.withUnsafeBufferPointer { xp in
+            weight.data.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    StridedBLAS.gemm(transB: true, m: t, n: n, k: k, a: xp.baseAddress!, lda: k,
+                                     b: wp.baseAddress!, ldb: k, beta: accumulate ? 1 : 0, c: yp.baseAddress!, ldc: n)
+                }
+            }
+        }
+    }
+}
