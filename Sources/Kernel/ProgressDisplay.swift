@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import PruneLang
 
 /// Progress of long work in a notebook: a display_data with a display id, then
@@ -18,15 +19,15 @@ final class ProgressDisplay: @unchecked Sendable {
         self.parent = parent
     }
 
-    /// Shows or updates the bar for `event`; a new label (or a restart from 0) starts a new bar.
+    /// Shows or updates the bar for `event`; a new stage (or a restart from 0) starts a new bar.
     func update(_ event: ProgressEvent) {
         lock.lock()
         defer { lock.unlock() }
         let finished = event.total.map { event.done >= $0 } ?? false
-        if displayID == nil || event.label != label || (event.done == 0 && pending == nil && lastSent != .distantPast) {
+        if displayID == nil || event.stage != label || (event.done == 0 && pending == nil && lastSent != .distantPast) {
             flushLocked()
             displayID = UUID().uuidString.lowercased()
-            label = event.label
+            label = event.stage
             send(event, type: "display_data")
             return
         }
@@ -54,16 +55,17 @@ final class ProgressDisplay: @unchecked Sendable {
 
     /// The bar as text and HTML.
     static func bundle(_ e: ProgressEvent) -> [String: String] {
+        let label = e.detail.map { "\(e.stage) · \($0)" } ?? e.stage
         guard let total = e.total, total > 0 else {
-            return ["text/plain": "\(e.label) \(e.done)", "text/html": "<span>\(XMLEscape.text(e.label)) \(e.done)</span>"]
+            return ["text/plain": "\(label) \(e.done)", "text/html": "<span>\(XMLEscape.text(label)) \(e.done)</span>"]
         }
         let frac = min(1, max(0, Double(e.done) / Double(total)))
         let width = 30, filled = Int((frac * Double(width)).rounded())
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let pct = Int((frac * 100).rounded())
         return [
-            "text/plain": "\(e.label) \(bar) \(e.done)/\(total) (\(pct)%)",
-            "text/html": "<div><span>\(XMLEscape.text(e.label))</span> <progress value=\"\(e.done)\" max=\"\(total)\" style=\"width:20em\"></progress> \(e.done)/\(total) (\(pct)%)</div>",
+            "text/plain": "\(label) \(bar) \(e.done)/\(total) (\(pct)%)",
+            "text/html": "<div><span>\(XMLEscape.text(label))</span> <progress value=\"\(e.done)\" max=\"\(total)\" style=\"width:20em\"></progress> \(e.done)/\(total) (\(pct)%)</div>",
         ]
     }
 }

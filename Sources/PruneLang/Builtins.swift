@@ -160,16 +160,6 @@ public final class BuiltinRegistry {
     }
 }
 
-/// Progress of a long builtin: what is being done, how far along (`total` nil when unknown).
-public struct ProgressEvent: Sendable {
-    /// What is being done ("layers", "episode").
-    public let label: String
-    /// How many steps are done.
-    public let done: Int
-    /// How many steps there are, when known.
-    public let total: Int?
-}
-
 /// The arguments of one builtin call, bound to its parameters, with typed accessors whose errors
 /// name the builtin and the argument ("svdvals: argument W must be a matrix, got string") and
 /// point at the argument in the source.
@@ -368,9 +358,22 @@ public struct Arguments {
     }
 
     /// Reports progress through the session's hook, and stops with "interrupted" when asked to.
-    public func progress(_ label: String, done: Int, total: Int?) throws {
-        try interpreter.checkInterrupt(at: callSpan)
-        interpreter.progressHandler?(ProgressEvent(label: label, done: done, total: total))
+    public func progress(_ stage: String, done: Int, total: Int?) throws {
+        try reporter().report(stage, done: done, total: total)
+    }
+
+    /// The session as a `ProgressReporter` for library work: events go to the session's progress
+    /// hook (their stage replaced by `stage` when given), and both reporting and checking stop the
+    /// work with "interrupted" at this call when the session is asked to. The one adapter between
+    /// the library's progress and the language's.
+    public func reporter(_ stage: String? = nil) -> ProgressReporter {
+        let interpreter = self.interpreter, span = callSpan
+        return ProgressReporter(report: { event in
+            try interpreter.checkInterrupt(at: span)
+            var event = event
+            if let stage { event.stage = stage }
+            interpreter.progressHandler?(event)
+        }, check: { try interpreter.checkInterrupt(at: span) })
     }
 
     /// Stops with "interrupted" when the session has been asked to (call it in long loops).

@@ -54,11 +54,8 @@ extension BuiltinRegistry {
                 for task in tasks {
                     let examples: [ZeroShotExample]
                     do { examples = try task.examples(limit: limit) } catch let e as ZeroShotError { throw a.fail(argument: "task", e.description) }
-                    var stop: Error?
-                    let r = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: task, examples: examples) { done, total in
-                        do { try a.progress("zeroshot \(task.rawValue)", done: done, total: total); return true } catch { stop = error; return false }
-                    }
-                    if let stop { throw stop }
+                    let r = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: task, examples: examples,
+                                                  progress: a.reporter("zeroshot \(task.rawValue) of \(m.model.name)"))
                     results.append(r)
                 }
                 if tasks.count == 1, case .string(let s) = a.value("task"), s != "all" { return Self.record(results[0]) }
@@ -80,16 +77,12 @@ extension BuiltinRegistry {
                 let temperature = try a.number("temperature", "≥ 0") { $0 >= 0 && $0.isFinite }
                 let topK = a.has("top_k") ? try a.int("top_k", 1...1 << 30) : nil
                 let seed = try a.int("seed", 0...(1 << 53))
-                var stop: Error?
                 let r: GenerationResult
                 do {
                     r = try Generation.generate(forward: try m.forward(try a.arithmetic()), tokenizer: try m.tokenizer(), prompt: try a.string("prompt"),
                                                 maxTokens: tokens, temperature: temperature, topK: topK, seed: UInt64(seed),
-                                                special: try a.bool("chat")) { done, total in
-                        do { try a.progress("generate", done: done, total: total); return true } catch { stop = error; return false }
-                    }
+                                                special: try a.bool("chat"), progress: a.reporter())
                 } catch let e as InferenceError { throw a.fail(e.description) }
-                if let stop { throw stop }
                 return .string(r.text)
             })
 

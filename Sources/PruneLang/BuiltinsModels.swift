@@ -112,11 +112,8 @@ extension BuiltinRegistry {
                 catch let e as InferenceError { throw a.fail(argument: "data", e.description) }
                 let tokens = try m.tokenizer().encode(text)
                 let forward = try m.forward(try a.arithmetic())
-                var stop: Error?
-                let r = try Perplexity.evaluate(forward, tokens: tokens, context: ctx, windows: windows) { done, total in
-                    do { try a.progress("perplexity", done: done, total: total); return true } catch { stop = error; return false }
-                }
-                if let stop { throw stop }
+                let r = try Perplexity.evaluate(forward, tokens: tokens, context: ctx, windows: windows,
+                                                progress: a.reporter("perplexity of \(m.model.name)"))
                 return .number(r.perplexity)
             })
     }

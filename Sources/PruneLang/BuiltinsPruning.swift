@@ -4,225 +4,167 @@ import Models
 import Pruning
 import Plots
 
-/// One call of `prune(m, "method", ...)` as a pruning method sees it: the model, one ratio per
-/// block, the seed, and the call's arguments (for method-specific keywords and progress).
-public struct PruneCall {
-    /// The model to prune.
-    public let model: ModelObject
-    /// The fraction of FFN neurons (or of whatever the method removes) per block.
-    public let ratios: [Double]
-    /// The seed for random choices.
-    public let seed: UInt64
-    /// The arguments of the `prune` call (extra keywords land in `arguments.extraKeywords`).
-    public let arguments: Arguments
-
-    /// The single ratio when all blocks share one (an error naming `method` otherwise).
-    public func uniformRatio(_ method: String) throws -> Double {
-        guard let r = ratios.first, ratios.allSatisfy({ $0 == r }) else {
-            throw arguments.fail(argument: "ratio", "\(method) takes one ratio for all layers, got a list")
-        }
-        return r
-    }
-
-    /// The value of extra keyword `name`, if given.
-    public func keyword(_ name: String) -> Value? { arguments.extraKeywords.first { $0.name == name }?.value }
-}
-
-/// The methods `prune(m, "name", ...)` dispatches to: add one with `add(name, summary) { call in ... }`
-/// in `registerPruning` and it appears in the builtin's doc, its errors and completion.
-public final class PruneMethods {
-    /// A method's name, one-line summary and implementation.
-    public struct Method {
-        /// The name the call uses.
-        public let name: String
-        /// What it does, for the builtin's doc.
-        public let summary: String
-        /// The implementation.
-        public let run: (PruneCall) throws -> Model
-    }
-    /// The methods, in the order added.
-    public private(set) var methods: [Method] = []
-
-    /// Adds a method.
-    public func add(_ name: String, _ summary: String, run: @escaping (PruneCall) throws -> Model) {
-        methods.append(Method(name: name, summary: summary, run: run))
-    }
-
-    /// The method called `name`.
-    public func method(_ name: String) -> Method? { methods.first { $0.name == name } }
-}
-
 extension BuiltinRegistry {
-    /// Registers the pruning builtins: `prune` (by method name or by a policy), `train_policy`,
-    /// `load_policy`, the accounting builtins (`sparsity`, `flops`, `compare`) and the spectral
-    /// views of a pruning (`penalty_by_layer`, `ecdf_before_after`).
+    /// Registers the pruning builtins: `prune` (by method name or by a policy) and `prune_methods`,
+    /// `train_policy`, `load_policy`, the accounting builtins (`sparsity`, `flops`, `compare`) and
+    /// the spectral views of a pruning (`penalty_by_layer`, `ecdf_before_after`). The methods, their
+    /// options and their checks are Pruning's `PruneMethods`: nothing here knows a method.
     public func registerPruning() {
-        let methods = PruneMethods()
-        methods.add("random-rows", "keep FFN neurons uniformly at random (the paper's Table 16 baseline)") { c in
-            try Self.rowPrune(c, .random)
-        }
-        methods.add("magnitude-rows", "keep the neurons whose state-matrix row (gate for llama, up for BERT) has the largest L2 norm") { c in
-            try Self.rowPrune(c, .magnitude)
-        }
-        methods.add("prunenet", "train a PruneNet policy on the model (keywords episodes=, reward=, gamma=, lr=, variant=, train_ratio=) and apply it") { c in
-            var options = PolicyTrainingOptions()
-            options.ratio = try c.uniformRatio("prunenet")
-            options.seed = c.seed
-            for (name, value, _) in c.arguments.extraKeywords {
-                try Self.setOption(&options, name, value, c.arguments)
-            }
-            let policy = try Self.trainPolicy(c.model.model, options, c.arguments)
-            return try policy.apply(to: c.model.model, ratios: c.ratios, seed: c.seed)
-        }
-        registerPrune(methods)
+        registerPrune()
         registerPolicyBuiltins()
         registerAccounting()
         registerPenaltyViews()
     }
 
-    /// Cuts rows by one of `RowPruners`' choices at per-block ratios.
-    static func rowPrune(_ c: PruneCall, _ method: RowPruners.Method) throws -> Model {
-        let total = c.model.model.blockCount
-        return try RowPruners.prune(c.model.model, method: method, ratios: c.ratios, seed: c.seed) { done in
-            try c.arguments.progress("pruning blocks", done: done, total: total)
-        }
-    }
-
-    func registerPrune(_ methods: PruneMethods) {
-        let list = methods.methods.map { "\"\($0.name)\" (\($0.summary))" }.joined(separator: "; ")
+    func registerPrune() {
+        let list = PruneMethods.all.map { "`\($0.name)` (\($0.summary))" }.joined(separator: "; ")
         register(Builtin(
             name: "prune", params: [.required("model", "model"), .required("method", "string|policy", "a method name or a trained policy"),
-                                    .optional("ratio", "number|list", default: .number(0.2), "fraction removed per block in [0, 1), or a list with one ratio per block"),
-                                    .optional("seed", "number", default: .number(0), "seed for random choices"),
-                                    .optional("deterministic", "bool", default: .bool(false), "with a policy: keep the top-k scores instead of sampling (Table 17)")] + CalibratedPruneMethods.params,
+                                    .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
+                                    .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")]
+                + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method or a PruneNet policy. Structured FFN pruning (row methods, PruneNet): in every block, removes `ratio` of the intermediate neurons (rows of gate and up with their biases, the same columns of down) and returns a smaller dense model that saves and reloads. With a policy from `train_policy`, the neurons are drawn from its noisy scores (eq. 4, seeded) or taken by top-k (`deterministic=true`), at any ratio or per-layer ratios (the paper's Tables 6 and 7). Methods: \(list). Method-specific options are keyword arguments. `ratio` is the fraction of FFN neurons removed for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the slicing fraction of d for slicegpt, and the fraction of blocks removed for shortgpt/laco. " + CalibratedPruneMethods.doc,
+            doc: "Returns `model` pruned by a method or by a trained PruneNet policy (from `train_policy`). Methods: \(list). `ratio` is what the method removes: FFN neurons for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the fraction of d for slicegpt, blocks for shortgpt/laco. An option a method does not read is an error. `prune_methods()` lists each method's options; `prune_methods(\"wanda\")` gives one method's details.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 let m = try a.model("model")
-                let ratios = try Self.ratios(a, blocks: m.model.blockCount)
-                let seed = try a.seed()
-                let deterministic = try a.bool("deterministic")
-                let label = ratios.allSatisfy({ $0 == ratios[0] }) ? "\(Int((ratios[0] * 100).rounded()))" : "mixed"
-                if case .object(let o) = a.value("method"), let p = o as? PolicyObject {
-                    if let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "prune with a policy takes no keyword \(extra.name)") }
-                    try CalibratedPruneMethods.rejectOptions(a, method: "a policy")
-                    var out: Model
-                    do { out = try p.policy.apply(to: m.model, ratios: ratios, seed: seed, deterministic: deterministic) }
-                    catch let e as PruningError { throw a.fail(argument: "method", e.message) }
-                    out.name = "\(m.model.name)-prunenet\(deterministic ? "-topk" : "")-\(label)"
-                    return .object(ModelObject(out))
+                var request = PruneRequest(ratios: try Self.ratioList(a), seed: try a.seed())
+                do { _ = try request.blockRatios(m.model.blockCount) } catch let e as PruningError { throw a.fail(argument: "ratio", e.message) }
+                let method: PruneMethod
+                switch a.value("method") {
+                case .string(let name):
+                    do { method = try PruneMethods.method(named: name) } catch let e as PruningError { throw a.fail(argument: "method", e.message) }
+                case .object(let o as PolicyObject):
+                    method = PruneMethods.applying(o.policy)
+                default:
+                    throw a.typeError("method", expected: "method name or policy")
                 }
-                guard case .string(let name) = a.value("method") else { throw a.typeError("method", expected: "method name or policy") }
-                let calibrated = CalibratedPruneMethods.handles(name)
-                if calibrated, let extra = a.extraKeywords.first { throw a.failKeyword(extra.name, "\(name) takes no keyword \(extra.name)") }
-                let method = methods.method(name)
-                guard calibrated || method != nil else {
-                    let known = methods.methods.map(\.name) + CalibratedPruneMethods.names
-                    throw a.fail(argument: "method", "method must be a policy or one of \(known.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(name)\"")
+                try Self.setOptions(a, method: method, in: &request)
+                if method.needsCalibration, method.architectures.contains(m.model.config.architecture) {
+                    request.calibration.tokenizer = try m.tokenizer()
                 }
-                if deterministic && name != "prunenet" { throw a.fail(argument: "deterministic", "deterministic applies to policies only") }
-                try CalibratedPruneMethods.rejectOptions(a, method: name)
-                // No row method of that name: it is one of the calibrated methods.
-                guard let method else { return try CalibratedPruneMethods.prune(m, method: name, arguments: a) }
-                var out: Model
-                do { out = try method.run(PruneCall(model: m, ratios: ratios, seed: seed, arguments: a)) }
-                catch let e as PruningError { throw a.fail(e.message) }
-                out.name = "\(m.model.name)-\(name)-\(label)"
-                return .object(ModelObject(out))
+                do {
+                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter())))
+                } catch let e as PruningError {
+                    throw Self.located(e, a)
+                }
+            })
+        register(Builtin(
+            name: "prune_methods", params: [.optional("name", "string|none", default: .none, "one method's name")],
+            returns: "table|string", category: "pruning",
+            doc: "The methods `prune` knows, as a table: name, what it does, what `ratio` means, its options, whether it draws calibration data, and the architectures it runs on. With a name, that method's details and options as text.",
+            example: "prune_methods(\"wanda\")") { a in
+                guard a.has("name") else {
+                    let rows: [[Table.Cell]] = PruneMethods.all.map { m in
+                        [.text(m.name), .text(m.summary), .text(m.ratioMeaning), .text(m.options.map(\.name).joined(separator: ", ")),
+                         .text(m.needsCalibration ? "C4" : "—"), .text(m.architectures.map(\.rawValue).joined(separator: ", "))]
+                    }
+                    return .object(TableObject(Table(title: "pruning methods", headers: ["method", "what it does", "ratio", "options", "calibration", "runs on"], rows: rows)))
+                }
+                let name = try a.string("name")
+                guard let m = PruneMethods.named(name) else {
+                    throw a.fail(argument: "name", "no method \(Render.quote(name))\(didYouMean(name, PruneMethods.all.map(\.name)))")
+                }
+                return .string(Self.methodHelp(m))
             })
     }
 
-    /// `ratio` as one ratio per block (a number for all, or a list of `blocks` numbers in [0, 1)).
-    static func ratios(_ a: Arguments, blocks: Int) throws -> [Double] {
-        if case .number = a.value("ratio") {
-            return Array(repeating: try a.fraction("ratio"), count: blocks)
+    /// A method's help: summary, ratio, calibration, architectures, details and options.
+    static func methodHelp(_ m: PruneMethod) -> String {
+        var out = "\(m.name): \(m.summary).\nratio: \(m.ratioMeaning)\(m.perBlockRatios ? " (a list gives each block its own)" : "").\n"
+        out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed" : "none") + "\n"
+        out += "runs on: " + m.architectures.map(\.rawValue).joined(separator: ", ")
+        if !m.details.isEmpty { out += "\n\n" + m.details }
+        if !m.options.isEmpty {
+            out += "\n\nOptions:"
+            for o in m.options { out += "\n  \(o.name)=\(Render.inline(value(o.defaultValue), depth: 1)) (\(o.kind.typeName)): \(o.doc)" }
         }
-        let list = try a.numbers("ratio")
-        guard list.count == blocks else {
-            throw a.fail(argument: "ratio", "ratio must be a number or a list of \(blocks) ratios (one per block), got \(list.count)")
-        }
-        if let bad = list.first(where: { !($0 >= 0 && $0 < 1) }) {
-            throw a.fail(argument: "ratio", "every ratio must be in [0, 1), got \(formatNumber(bad))")
-        }
-        return list
+        return out
     }
 
-    /// Sets one training option from a keyword (episodes, reward, gamma, lr, variant, train_ratio).
-    static func setOption(_ o: inout PolicyTrainingOptions, _ name: String, _ value: Value, _ a: Arguments) throws {
-        func number() throws -> Double {
-            guard case .number(let x) = value, x.isFinite else { throw a.failKeyword(name, "\(name) must be a number, got \(value.typeName)") }
-            return x
+    /// A declared option as a builtin parameter (its default, its type, its doc).
+    static func param(_ o: MethodOption) -> Param {
+        .optional(o.name, o.kind.typeName + (o.defaultValue == .none ? "|none" : ""), default: value(o.defaultValue), o.doc)
+    }
+
+    /// An option's value as the language shows it.
+    static func value(_ v: OptionValue) -> Value {
+        switch v {
+        case .number(let x): return .number(x)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .none: return .none
         }
-        func string() throws -> String {
-            guard case .string(let s) = value else { throw a.failKeyword(name, "\(name) must be a string, got \(value.typeName)") }
-            return s
+    }
+
+    /// `ratio` as given: one number, or a list of numbers (checked against the model by the library).
+    static func ratioList(_ a: Arguments) throws -> [Double] {
+        if case .number(let x) = a.value("ratio") { return [x] }
+        return try a.numbers("ratio")
+    }
+
+    /// Sets every option written in the call (the shared parameters given, then any other keyword)
+    /// on `request` through `method`'s declaration, in the order written; errors point at the option.
+    static func setOptions(_ a: Arguments, method: PruneMethod, in request: inout PruneRequest) throws {
+        var written = PruneMethods.sharedOptions.filter { a.given($0.name) }.map { (name: $0.name, value: a.value($0.name), span: a.span($0.name)) }
+        written += a.extraKeywords
+        for (name, value, span) in written.sorted(by: { $0.span.start < $1.span.start }) {
+            let v = try Self.optionValue(name, value, span: span, a)
+            do { try method.set(name, v, in: &request) } catch let e as PruningError { throw Self.located(e, a, value: value) }
         }
-        switch name {
-        case "episodes":
-            let e = try number()
-            guard let n = exactInt(e), n >= 1, n <= 100_000 else { throw a.failKeyword(name, "episodes must be an integer in 1...100000, got \(formatNumber(e))") }
-            o.episodes = n
-        case "gamma": o.gamma = try number()
-        case "lr": o.learningRate = try number()
-        case "train_ratio": o.ratio = try number()
-        case "reward":
-            let s = try string()
-            guard let d = SpectralDistance(rawValue: s) else { throw a.failKeyword(name, "reward must be \"ks\" or \"ad\", got \"\(s)\"") }
-            o.distance = d
-        case "variant":
-            let s = try string()
-            guard let v = PolicyTrainingOptions.Variant(rawValue: s) else { throw a.failKeyword(name, "variant must be \"paper\" or \"authors\", got \"\(s)\"") }
-            o.variant = v
+    }
+
+    /// A value written for option `name` as the library takes it (a type error for a list, a model…).
+    static func optionValue(_ name: String, _ value: Value, span: Span, _ a: Arguments) throws -> OptionValue {
+        switch value {
+        case .number(let x): return .number(x)
+        case .string(let s): return .string(s)
+        case .bool(let b): return .bool(b)
+        case .none: return .none
         default:
-            throw a.failKeyword(name, "prunenet takes the keywords episodes, reward, gamma, lr, variant, train_ratio; got \(name)")
+            let expected = PruneMethods.option(named: name).map { $0.kind.typeName == "bool" ? "true or false" : "a \($0.kind.typeName)" } ?? "a number, string or bool"
+            throw LangError(.type, "\(a.builtin.name): argument \(name) must be \(expected), got \(value.typeName)", span)
         }
-        do { try o.validate() } catch let e as PruningError { throw a.failKeyword(name, e.message) }
     }
 
-    /// Trains a policy, reporting each episode through the session's progress hook; an
-    /// interrupt stops training and keeps the best policy so far (marked interrupted).
-    static func trainPolicy(_ model: Model, _ options: PolicyTrainingOptions, _ a: Arguments) throws -> PrunePolicy {
-        try a.progress("preparing spectra", done: 0, total: options.episodes)
-        do {
-            return try PrunePolicy.train(on: model, options: options) { p in
-                let label = "episode · mean \(options.distance.rawValue) \(formatShort(p.meanPenalty, digits: 4)) · best \(formatShort(p.best, digits: 4)) · \(String(format: "%.1f", p.elapsed)) s"
-                do { try a.progress(label, done: p.episode, total: p.episodes); return true } catch { return false }
-            }
-        } catch let e as PruningError { throw a.fail(e.message) }
+    /// A library error as a located user error: at the option or argument it names when the call
+    /// wrote it, at the call otherwise; a bad choice gets a "did you mean".
+    static func located(_ e: PruningError, _ a: Arguments, value: Value? = nil) -> Error {
+        var message = e.message
+        if let name = e.option, case .string(let s)? = value, case .choice(let choices)? = PruneMethods.option(named: name)?.kind {
+            message += didYouMean(s, choices)
+        }
+        guard let name = e.option else { return a.fail(message) }
+        if let k = a.extraKeywords.first(where: { $0.name == name }) { return LangError(.value, "\(a.builtin.name): \(message)", k.span) }
+        if a.builtin.params.contains(where: { $0.name == name }) { return a.fail(argument: name, message) }
+        return a.fail(message)
     }
 
     func registerPolicyBuiltins() {
+        let options = PolicyTrainingOptions.declarations
         register(Builtin(
             name: "train_policy", params: [.required("model", "model"),
-                                           .optional("ratio", "number", default: .number(0.3), "fraction of rows removed while training"),
-                                           .optional("episodes", "number", default: .number(20), "training episodes"),
-                                           .optional("reward", "string", default: .string("ks"), "\"ks\" (Kolmogorov–Smirnov) or \"ad\" (Anderson–Darling)"),
-                                           .optional("gamma", "number", default: .number(0.99), "discount of the future penalty (eq. 7)"),
-                                           .optional("lr", "number", default: .number(5e-4), "AdamW learning rate"),
-                                           .optional("seed", "number", default: .number(0), "seed of the initialisation and the draws"),
-                                           .optional("variant", "string", default: .string("paper"), "\"paper\" or \"authors\" (the authors' code)"),
-                                           .optional("temperature", "number", default: .number(1), "relaxed-Bernoulli temperature τ: scores σ((z + logit ε)/τ) (1 is eq. 4)"),
-                                           .optional("normalize", "bool", default: .bool(false), "divide each episode's advantages by their standard deviation over layers (not in the paper)"),
-                                           .optional("init_scale", "number", default: .number(1), "multiplier on the learner's default initialisation")],
+                                           .optional("ratio", "number", default: .number(0.3), "fraction of rows removed while training")]
+                + options.prefix(4).map(Self.param) + [.optional("seed", "number", default: .number(0), "seed of the initialisation and the draws")]
+                + options.dropFirst(4).map(Self.param),
             returns: "policy", category: "pruning",
-            doc: "Trains a PruneNet policy (Sengupta et al., ICLR 2025, §4 and Algorithm 1) on the model's FFN state matrices (gate for llama, up for BERT), with no calibration data. One learner (W_inter n×d, W_proj 1×n) scores every row of every layer, σ(W·W_interᵀ·W_projᵀ), computed as σ(W·v) without the n×n product. Each episode visits every layer: relaxed-Bernoulli noise on the scores (eq. 4), (1−ratio)·n rows drawn without replacement in proportion to the noisy scores, and the penalty D_l = KS (or AD) distance between the singular values of the original and kept rows (from the Gram matrix of the kept rows). `variant=\"paper\"`: REINFORCE on Σ_l (G_l − b_l)·∇log P(S_l) with G_l = Σ_k γ^k D_{l+k} (eq. 7), the exact log-probability of each draw (sequential draws without replacement, Plackett–Luce, given the noise), a baseline b_l = the mean of layer l's return over earlier episodes (so episode 1 only sets it), one AdamW step per episode, and the learner of the best episode kept. `variant=\"authors\"` follows the authors' code: reward 1/D_l, no return-to-go or baseline, a step after every layer, the last learner kept. Progress shows each episode's mean penalty and the best so far; Ctrl-C stops and returns the best policy so far, marked interrupted.",
+            doc: "Trains a PruneNet policy (Sengupta et al., ICLR 2025, §4 and Algorithm 1) on the model's FFN state matrices (gate for llama, up for BERT), with no calibration data. One learner (W_inter n×d, W_proj 1×n) scores every row of every layer, σ(W·W_interᵀ·W_projᵀ), computed as σ(W·v) without the n×n product. Each episode visits every layer: relaxed-Bernoulli noise on the scores (eq. 4), (1−ratio)·n rows drawn without replacement in proportion to the noisy scores, and the penalty D_l = KS (or AD) distance between the singular values of the original and kept rows (from the Gram matrix of the kept rows). `variant=\"paper\"`: REINFORCE on Σ_l (G_l − b_l)·∇log P(S_l) with G_l = Σ_k γ^k D_{l+k} (eq. 7), the exact log-probability of each draw (sequential draws without replacement, Plackett–Luce, given the noise), a baseline b_l = the mean of layer l's return over earlier episodes (so episode 1 only sets it), one AdamW step per episode, and the learner of the best episode kept. `variant=\"authors\"` follows the authors' code: reward 1/D_l, no return-to-go or baseline, a step after every layer, the last learner kept. Progress shows each episode's mean penalty and the best so far; Ctrl-C stops training and returns the best policy so far, marked interrupted (so `p = train_policy(...)` keeps it), and the cell stops at its next step.",
             example: "m = load(\"smollm2-135m\")\np = train_policy(m, ratio=0.3, episodes=2, seed=0)\np.curve") { a in
                 let m = try a.model("model")
-                var o = PolicyTrainingOptions()
-                o.ratio = try a.fraction("ratio")
-                o.episodes = try a.int("episodes", 1...100_000)
-                o.gamma = try a.number("gamma", "in [0, 1]") { $0 >= 0 && $0 <= 1 }
-                o.learningRate = try a.number("lr", "positive") { $0 > 0 && $0.isFinite }
-                o.seed = try a.seed()
-                guard let d = SpectralDistance(rawValue: try a.choice("reward", ["ks", "ad"])) else { throw a.fail(argument: "reward", "reward must be ks or ad") }
-                o.distance = d
-                guard let v = PolicyTrainingOptions.Variant(rawValue: try a.choice("variant", ["paper", "authors"])) else { throw a.fail(argument: "variant", "variant must be paper or authors") }
-                o.variant = v
-                o.temperature = try a.number("temperature", "positive") { $0 > 0 && $0.isFinite }
-                o.normalizeReturns = try a.bool("normalize")
-                o.initScale = try a.number("init_scale", "positive") { $0 > 0 && $0.isFinite }
-                return .object(PolicyObject(try Self.trainPolicy(m.model, o, a)))
+                var request = PruneRequest(ratio: try a.fraction("ratio"), seed: try a.seed())
+                for o in options {
+                    let v = try Self.optionValue(o.name, a.value(o.name), span: a.span(o.name), a)
+                    do { try o.store(v, in: &request) } catch let e as PruningError { throw Self.located(e, a, value: a.value(o.name)) }
+                }
+                var o = request.policy
+                o.ratio = request.ratios[0]
+                o.seed = request.seed
+                let policy: PrunePolicy
+                do { policy = try PrunePolicy.train(on: m.model, options: o, progress: a.reporter()) }
+                catch let e as PruningError { throw a.fail(e.message) }
+                // Interrupted: the best policy so far is the value, and the cell stops at its next step.
+                if policy.info.interrupted { a.interpreter.interrupt() }
+                return .object(PolicyObject(policy))
             })
         register(Builtin(
             name: "load_policy", params: [.required("path", "string")], returns: "policy", category: "pruning",
@@ -278,11 +220,8 @@ extension BuiltinRegistry {
                     if let windows {
                         guard m.model.config.architecture == .llama else { throw a.fail(argument: "ppl_windows", "perplexity needs causal models; \(m.model.name) is not") }
                         let tokens = try m.tokenizer().encode(try DataCatalog.text(of: "wikitext2"))
-                        var stop: Error?
-                        let r = try Perplexity.evaluate(try m.forward(), tokens: tokens, context: 512, windows: windows) { done, total in
-                            do { try a.progress("perplexity of model \(i + 1)", done: done, total: total); return true } catch { stop = error; return false }
-                        }
-                        if let stop { throw stop }
+                        let r = try Perplexity.evaluate(try m.forward(), tokens: tokens, context: 512, windows: windows,
+                                                        progress: a.reporter("perplexity of \(m.model.name)"))
                         row.append(.number(r.perplexity))
                     }
                     rows.append(row)
@@ -348,12 +287,5 @@ extension BuiltinRegistry {
             return try d.distance(try singularValues(m.matrix(role, block: b)).map(Double.init),
                                   try singularValues(p.matrix(role, block: b)).map(Double.init))
         }
-    }
-}
-
-extension Arguments {
-    /// A user error about the extra keyword argument `name`, pointing at it (at the call when absent).
-    func failKeyword(_ name: String, _ message: String) -> Error {
-        LangError(.value, "\(builtin.name): \(message)", extraKeywords.first { $0.name == name }?.span ?? callSpan)
     }
 }

@@ -78,11 +78,7 @@ public final class ModelObject: HostObject {
     /// The tokenizer from the model's GGUF metadata.
     func tokenizer() throws -> BPETokenizer {
         if let t = tokenizerCache { return t }
-        guard model.format == .gguf || !model.ggufMetadata.isEmpty else {
-            throw ModelError.inconsistent(model: model.name, detail: "has no GGUF tokenizer metadata")
-        }
-        let values = Dictionary(model.ggufMetadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let t = try BPETokenizer(metadata: { values[$0] })
+        let t = try BPETokenizer(model: model)
         tokenizerCache = t
         return t
     }

@@ -1,15 +1,6 @@
 import Numerics
 import Models
 
-/// A structured-pruning argument that cannot be honoured (an index out of range, a ratio outside
-/// [0, 1), a block that does not exist).
-public struct PruningError: Error, CustomStringConvertible, Equatable {
-    /// What is wrong, in words, naming the argument.
-    public let message: String
-    /// An error saying `message`.
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 /// The structured FFN pruning primitive every row pruner ends in: per block, the set of kept
 /// intermediate neurons. It keeps those rows of the gate and up projections (and of the up bias),

@@ -18,15 +18,15 @@ public enum RowPruners {
         config.architecture == .llama ? .ffnGate : .ffnUp
     }
 
-    /// `model` with every block's FFN pruned at `ratio` by `method`; `progress(block)` after each.
+    /// `model` with every block's FFN pruned at `ratio` by `method`; `progress` hears of each block.
     public static func prune(_ model: Model, method: Method, ratio: Double, seed: UInt64 = 0,
-                             progress: ((Int) throws -> Void)? = nil) throws -> Model {
+                             progress: ProgressReporter = .none) throws -> Model {
         try prune(model, method: method, ratios: Array(repeating: ratio, count: model.blockCount), seed: seed, progress: progress)
     }
 
     /// `model` with block b's FFN pruned at `ratios[b]` by `method` (one ratio per block).
     public static func prune(_ model: Model, method: Method, ratios: [Double], seed: UInt64 = 0,
-                             progress: ((Int) throws -> Void)? = nil) throws -> Model {
+                             progress: ProgressReporter = .none) throws -> Model {
         guard ratios.count == model.blockCount else {
             throw PruningError("need one ratio per block (\(model.blockCount)), got \(ratios.count)")
         }
@@ -43,7 +43,7 @@ public enum RowPruners {
                 let norms = (0..<w.rows).map { r in (0..<w.cols).reduce(0.0) { $0 + Double(w.data[r * w.cols + $1] * w.data[r * w.cols + $1]) } }
                 kept[b] = Array(norms.indices.sorted { norms[$0] > norms[$1] || (norms[$0] == norms[$1] && $0 < $1) }.prefix(k))
             }
-            try progress?(b + 1)
+            try progress.report("pruning blocks", done: b + 1, total: model.blockCount)
         }
         return try FFNPruning.keep(model, neurons: kept)
     }

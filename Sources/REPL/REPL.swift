@@ -1,5 +1,6 @@
 import Foundation
 import CReadline
+import Numerics
 import PruneLang
 import Plots
 
@@ -147,17 +148,18 @@ enum REPLState {
 
 /// Progress of long work on the terminal's standard error, updated in place.
 public enum ConsoleProgress {
-    /// Sends `interpreter`'s progress events to standard error as "label done/total".
+    /// Sends `interpreter`'s progress events to standard error as "stage · detail done/total".
     /// On a terminal the line is redrawn in place; otherwise only the finished count is written.
     public static func install(on interpreter: Interpreter) {
         let terminal = isatty(2) != 0
         interpreter.progressHandler = { e in
+            let label = e.detail.map { "\(e.stage) · \($0)" } ?? e.stage
             let total = e.total.map { "/\($0)" } ?? ""
             let finished = e.total == e.done
             if terminal {
-                FileHandle.standardError.write(Data("\r\(e.label) \(e.done)\(total)\u{1B}[K\(finished ? "\n" : "")".utf8))
+                FileHandle.standardError.write(Data("\r\(label) \(e.done)\(total)\u{1B}[K\(finished ? "\n" : "")".utf8))
             } else if finished {
-                FileHandle.standardError.write(Data("\(e.label) \(e.done)\(total)\n".utf8))
+                FileHandle.standardError.write(Data("\(label) \(e.done)\(total)\n".utf8))
             }
         }
     }

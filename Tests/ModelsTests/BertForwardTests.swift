@@ -110,7 +110,7 @@ struct BertForwardTests {
         var small = embedder.forward
         small.tokensPerBatch = 40
         var calls = 0
-        let grouped = try small.embed(ids) { done, total in calls += 1; #expect(done <= total) }
+        let grouped = try small.embed(ids, progress: ProgressReporter(report: { e in calls += 1; #expect(e.done <= e.total ?? 0) }))
         #expect(calls > 3)
         var worst: Float = 0
         var single = [[Float]]()

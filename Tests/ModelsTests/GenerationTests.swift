@@ -152,12 +152,17 @@ struct GenerationTests {
         #expect(free.ids.count == 4 && !free.stoppedAtEOS && free.text.isEmpty)
         // Treat the second greedy token as end-of-sequence: generation ends right after it.
         let stopped = try Generation.generate(forward: forward, promptIDs: prompt, maxTokens: 4, eos: free.ids[1])
-        #expect(stopped.ids == Array(free.ids.prefix(2)) && stopped.stoppedAtEOS && !stopped.cancelled)
-        let cancelled = try Generation.generate(forward: forward, promptIDs: prompt, maxTokens: 4) { done, total in
-            #expect(total == 4)
-            return done < 3
+        #expect(stopped.ids == Array(free.ids.prefix(2)) && stopped.stoppedAtEOS)
+        struct Stop: Error {}
+        var heard = [Int]()
+        #expect(throws: Stop.self) {
+            try Generation.generate(forward: forward, promptIDs: prompt, maxTokens: 4, progress: ProgressReporter(report: { e in
+                #expect(e.total == 4)
+                heard.append(e.done)
+                if e.done >= 3 { throw Stop() }
+            }))
         }
-        #expect(cancelled.ids == Array(free.ids.prefix(3)) && cancelled.cancelled)
+        #expect(heard == [1, 2, 3])
     }
 
     @Test func badArgumentsThrow() throws {

@@ -82,12 +82,16 @@ struct PackedForwardTests {
             }
             #expect(a.predicted == b.predicted && a.predictedNorm == b.predictedNorm && a.isGreedy == b.isGreedy)
         }
+        struct Stop: Error {}
         var stops = 0
-        let stopped = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: ZeroShotTask(name: task), examples: examples, batchSize: 5) { done, total in
-            stops += 1
-            #expect(total == 12 && done == 5)
-            return false
+        #expect(throws: Stop.self) {
+            try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: ZeroShotTask(name: task), examples: examples, batchSize: 5,
+                                  progress: ProgressReporter(report: { e in
+                                      stops += 1
+                                      #expect(e.total == 12 && e.done == 5)
+                                      throw Stop()
+                                  }))
         }
-        #expect(stops == 1 && stopped.n == 5 && stopped.cancelled)
+        #expect(stops == 1)
     }
 }

@@ -137,7 +137,7 @@ struct ZeroShotTests {
         let golden = Array(try ZeroShotGolden.task(task).prefix(Self.limitOverride ?? Self.limits[task]!))
         let result = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: task, limit: golden.count,
                                            dataFolder: TestSupport.data.path)
-        #expect(result.n == golden.count && !result.cancelled)
+        #expect(result.n == golden.count)
         var samePred = 0, sameNorm = 0, worstLL = 0.0, worstShift = 0.0
         for (ours, theirs) in zip(result.examples, golden) {
             #expect(ours.gold == theirs.gold)
@@ -215,14 +215,25 @@ struct ZeroShotTests {
 
     @Test func progressStopsEarlyAndBadArgumentsThrow() throws {
         let forward = try LlamaGolden.forward.get(), tokenizer = try Self.tokenizer.get()
-        var calls: [(Int, Int)] = []
-        let result = try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: "arc_challenge", limit: 5,
-                                           dataFolder: TestSupport.data.path, batchSize: 1) { done, total in
-            calls.append((done, total))
-            return done < 2
+        struct Stop: Error {}
+        var calls: [(Int, Int?)] = []
+        #expect(throws: Stop.self) {
+            try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: "arc_challenge", limit: 5,
+                                  dataFolder: TestSupport.data.path, batchSize: 1,
+                                  progress: ProgressReporter(report: { e in
+                                      calls.append((e.done, e.total))
+                                      if e.done >= 2 { throw Stop() }
+                                  }))
         }
-        #expect(result.cancelled && result.n == 2 && result.requested == 5)
         #expect(calls.map(\.0) == [1, 2] && calls.allSatisfy { $0.1 == 5 })
+        // A stop asked for before any work is answered before the first batch.
+        var checked = 0
+        #expect(throws: Stop.self) {
+            try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: "arc_challenge", limit: 5, dataFolder: TestSupport.data.path,
+                                  progress: ProgressReporter(report: { _ in Issue.record("no batch should finish") },
+                                                             check: { checked += 1; throw Stop() }))
+        }
+        #expect(checked == 1)
         #expect(throws: ZeroShotError.self) {
             try ZeroShot.evaluate(forward: forward, tokenizer: tokenizer, task: "mmlu", dataFolder: TestSupport.data.path)
         }

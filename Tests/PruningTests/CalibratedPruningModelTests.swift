@@ -12,22 +12,20 @@ import TestHelpers
 @Suite(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
 struct CalibratedPruningModelTests {
     static let model = Result { try ModelLoader.load(TestSupport.smolLMPath) }
-    static let tokenizer = Result { () throws -> BPETokenizer in
-        let m = try model.get()
-        let values = Dictionary(m.ggufMetadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        return try BPETokenizer(metadata: { values[$0] })
+    static let tokenizer = Result { try BPETokenizer(model: try model.get()) }
+    /// `count` C4 windows of `length` tokens from the test data folder, as the pruning methods draw them.
+    static func calibration(count: Int, length: Int) -> CalibrationSettings {
+        var c = CalibrationSettings()
+        c.windows = count
+        c.length = length
+        c.dataFolder = TestSupport.data.path
+        return c
     }
     /// Two C4 windows of 128 tokens.
-    static let samples = Result { () throws -> [[Int32]] in
-        let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
-        return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 2, length: 128, seed: 0)
-    }
+    static let samples = Result { try calibration(count: 2, length: 128).windows(for: try model.get(), seed: 0) }
     /// Three C4 windows of 384 tokens: SliceGPT's PCA needs more tokens than the 576 dimensions
     /// it diagonalises, or the kept directions are partly arbitrary.
-    static let sliceSamples = Result { () throws -> [[Int32]] in
-        let docs = try DataCatalog.c4Documents(in: TestSupport.data.appendingPathComponent("c4").path)
-        return try Calibration.samples(documents: docs, tokenizer: try tokenizer.get(), count: 3, length: 384, seed: 0)
-    }
+    static let sliceSamples = Result { try calibration(count: 3, length: 384).windows(for: try model.get(), seed: 0) }
     /// The first 128 tokens of WikiText-2 test.
     static let evaluation = Result { () throws -> [Int32] in
         let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
@@ -56,12 +54,19 @@ struct CalibratedPruningModelTests {
     }
 
     @Test func unstructuredMethodsReachTheirSparsity() throws {
-        let m = try Self.model.get(), samples = try Self.samples.get()
+        let m = try Self.model.get()
         let dense = try perplexity(m)
+        /// `method` through the library's one entry, calibrated on `samples`.
+        func prune(_ method: String, ratio: Double, pattern: String? = nil) throws -> Model {
+            var request = PruneRequest(ratio: ratio)
+            request.calibration.samples = try Self.samples.get()
+            if let pattern { try PruneMethods.method(named: method).set("pattern", .string(pattern), in: &request) }
+            return try PruneMethods.prune(m, method: method, request: request)
+        }
         let cases: [(String, Model, Double)] = [
-            ("magnitude 50%", try MagnitudePruning.prune(m, pattern: .fraction(0.5)), 0.5),
-            ("wanda 2:4", try CalibratedUnstructured.prune(m, method: .wanda, pattern: .nOfM(keep: 2, group: 4), samples: samples), 0.5),
-            ("sparsegpt 50%", try CalibratedUnstructured.prune(m, method: .sparsegpt, pattern: .fraction(0.5), samples: samples), 0.5),
+            ("magnitude 50%", try prune("magnitude", ratio: 0.5), 0.5),
+            ("wanda 2:4", try prune("wanda", ratio: 0.2, pattern: "2:4"), 0.5),
+            ("sparsegpt 50%", try prune("sparsegpt", ratio: 0.5), 0.5),
         ]
         for (label, p, target) in cases {
             let s = try PrunableLinears.sparsity(p)

@@ -23,8 +23,7 @@ struct PruneNetExportTests {
         let again = try ModelLoader.load(path)
         #expect(again.config.intermediateSizes == Array(repeating: 1229, count: 30))
         let text = try DataCatalog.text(of: "wikitext2", in: TestSupport.data.path)
-        let values = Dictionary(again.ggufMetadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let tokens = Array(try BPETokenizer(metadata: { values[$0] }).encode(text).prefix(1024))
+        let tokens = Array(try BPETokenizer(model: again).encode(text).prefix(1024))
         let ours = try Perplexity.evaluate(LlamaForward(weights: try LlamaWeights(again)), tokens: tokens, context: 512, windows: 2).perplexity
         let ids = dir.appendingPathComponent("ids.json")
         try JSONSerialization.data(withJSONObject: tokens.map(Int.init)).write(to: ids)

@@ -181,10 +181,15 @@ struct PruneNetTests {
         let after = try expectedPenalty(a.learner)
         #expect(after < 0.92 * before, "expected penalty \(before) → \(after)")
         #expect(a.curve[a.keptEpisode].meanPenalty == a.curve.map(\.meanPenalty).min())
-        // The progress callback sees every episode and can stop training, keeping the best.
+        // The progress sees every episode and can stop training by throwing, keeping the best so far.
+        struct Stop: Error {}
         var seen = [Int]()
-        let stopped = try PolicyTraining.train(spectra: spectra, options: options) { p in seen.append(p.episode); return p.episode < 3 }
-        #expect(seen == [1, 2, 3] && stopped.interrupted && stopped.curve.count == 3)
+        let stopped = try PolicyTraining.train(spectra: spectra, options: options, progress: ProgressReporter(report: { e in
+            #expect(e.stage == "episode" && e.total == options.episodes && e.detail?.hasPrefix("mean ks ") == true)
+            seen.append(e.done)
+            if e.done >= 3 { throw Stop() }
+        }))
+        #expect(seen == [1, 2, 3] && stopped.interrupted && stopped.curve.count == 3 && stopped.stoppedBy is Stop)
         #expect(stopped.curve[stopped.keptEpisode].meanPenalty == stopped.curve.map(\.meanPenalty).min())
     }
 

@@ -83,14 +83,12 @@ public enum Calibration {
         public var blockInfluence: [Double] = []
         /// Windows streamed.
         public var windows = 0
-        /// Whether `progress` stopped the run early.
-        public var cancelled = false
     }
 
     /// Streams `samples` through `forward` one window at a time and accumulates `wanted`.
-    /// `progress(done, total)` is called after each window; returning false stops early.
+    /// `progress` hears of each finished window and stops the run by throwing.
     public static func collect(_ forward: LlamaForward, samples: [[Int32]], wanted: Wanted,
-                               progress: ((Int, Int) -> Bool)? = nil) throws -> Statistics {
+                               progress: ProgressReporter = .none) throws -> Statistics {
         let box = Accumulator(wanted: wanted, blocks: forward.weights.blocks.count)
         var observed = forward
         observed.observer = { event in box.observe(event) }
@@ -100,7 +98,7 @@ public enum Calibration {
             let final = try observed.forward(window, cache: &cache)
             box.finish(final: final)
             stats.windows = i + 1
-            if let progress, !progress(i + 1, samples.count) { stats.cancelled = i + 1 < samples.count; break }
+            try progress.report("calibration windows", done: i + 1, total: samples.count)
         }
         stats.inputs = box.inputs
         stats.blockInfluence = box.influence.map { $0.count > 0 ? $0.sum / Double($0.count) : 0 }

@@ -39,8 +39,6 @@ public struct GenerationResult: Sendable {
     public var chosenLogits: [Float]
     /// Whether generation ended at the end-of-sequence token.
     public var stoppedAtEOS: Bool
-    /// Whether the progress callback stopped generation early.
-    public var cancelled: Bool
     /// Prompt and decode speed of this run.
     public var throughput: Throughput
 }
@@ -54,12 +52,12 @@ public struct GenerationResult: Sendable {
 public enum Generation {
     /// Generates up to `maxTokens` new tokens after `prompt` (tokenised with control tokens parsed
     /// when `special`, e.g. for ChatML). Stops early at the EOS token when `stopAtEOS`.
-    /// `progress` is called after each token with (done, maxTokens) and may return false to stop.
+    /// `progress` hears of each new token and stops generation by throwing.
     /// Throws on a prompt that encodes to nothing, maxTokens < 1, a negative or non-finite
     /// temperature, topK < 1, or prompt + maxTokens beyond the model's context length.
     public static func generate(forward: LlamaForward, tokenizer: BPETokenizer, prompt: String, maxTokens: Int,
                                 temperature: Double = 0, topK: Int? = nil, seed: UInt64 = 0, special: Bool = false,
-                                stopAtEOS: Bool = true, progress: ((Int, Int) -> Bool)? = nil) throws -> GenerationResult {
+                                stopAtEOS: Bool = true, progress: ProgressReporter = .none) throws -> GenerationResult {
         let ids = tokenizer.encode(prompt, special: special)
         guard !ids.isEmpty else { throw InferenceError.invalidArgument("the prompt encodes to no tokens") }
         var result = try generate(forward: forward, promptIDs: ids, maxTokens: maxTokens, temperature: temperature,
@@ -72,7 +70,7 @@ public enum Generation {
     /// result's `text` is empty (no tokenizer).
     public static func generate(forward: LlamaForward, promptIDs: [Int32], maxTokens: Int, temperature: Double = 0,
                                 topK: Int? = nil, seed: UInt64 = 0, eos: Int32? = nil,
-                                progress: ((Int, Int) -> Bool)? = nil) throws -> GenerationResult {
+                                progress: ProgressReporter = .none) throws -> GenerationResult {
         guard !promptIDs.isEmpty else { throw InferenceError.invalidArgument("the prompt has no tokens") }
         guard maxTokens >= 1 else { throw InferenceError.invalidArgument("tokens must be at least 1, got \(maxTokens)") }
         guard temperature.isFinite, temperature >= 0 else {
@@ -86,7 +84,7 @@ public enum Generation {
         var cache = forward.makeCache(capacity: promptIDs.count + maxTokens)
         var rng = SeededRandom(seed: seed)
         var result = GenerationResult(promptIDs: promptIDs, ids: [], text: "", chosenLogits: [], stoppedAtEOS: false,
-                                      cancelled: false, throughput: Throughput(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0))
+                                      throughput: Throughput(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0))
         let clock = ContinuousClock()
         var start = clock.now
         var hidden = try forward.forward(promptIDs, cache: &cache)
@@ -99,10 +97,7 @@ public enum Generation {
             result.ids.append(Int32(next))
             result.chosenLogits.append(logits.data[next])
             if let eos, Int32(next) == eos { result.stoppedAtEOS = true; break }
-            if let progress, !progress(result.ids.count, maxTokens) {
-                result.cancelled = result.ids.count < maxTokens
-                break
-            }
+            try progress.report("generate", done: result.ids.count, total: maxTokens)
             if result.ids.count >= maxTokens { break }
             hidden = try forward.forward([Int32(next)], cache: &cache)
             logits = forward.logits(hidden, rows: 0..<1)

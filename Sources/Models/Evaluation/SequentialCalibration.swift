@@ -17,10 +17,10 @@ extension Calibration {
     /// which may return new weights for the block (a pruned block); the windows then run through
     /// the block as replaced, so block b+1's statistics see the outputs of the already-pruned
     /// earlier blocks. Holds one residual stream per window (windows × length × width floats) and
-    /// one block's statistics at a time. `progress(done, total)` is called after each block and
-    /// may throw to stop.
+    /// one block's statistics at a time. `progress` hears of each finished block, is checked
+    /// between windows, and stops the run by throwing.
     public static func sequential(_ forward: LlamaForward, samples: [[Int32]], wanted: Wanted,
-                                  progress: ((Int, Int) throws -> Void)? = nil,
+                                  progress: ProgressReporter = .none,
                                   replace: (_ block: Int, _ statistics: Statistics, _ weights: LlamaWeights) throws -> LlamaWeights.Block?)
         throws -> SequentialResult {
         guard !samples.isEmpty, samples.allSatisfy({ !$0.isEmpty }) else {
@@ -32,12 +32,14 @@ extension Calibration {
         let blocks = current.weights.blocks.count
         var influence = [Double]()
         for b in 0..<blocks {
-            try Task.checkCancellation()
             let box = Accumulator(wanted: wanted.subtracting(.blockInfluence), blocks: blocks)
             var observed = current
             observed.observer = { event in box.observe(event) }
             var outputs = streams
-            for i in samples.indices { observed.runBlock(b, &outputs[i], rows: samples[i].count) }
+            for i in samples.indices {
+                try progress.check()
+                observed.runBlock(b, &outputs[i], rows: samples[i].count)
+            }
             var stats = Statistics()
             stats.inputs = box.inputs
             stats.windows = samples.count
@@ -54,7 +56,7 @@ extension Calibration {
                 influence.append(meter.influence[b].count > 0 ? meter.influence[b].sum / Double(meter.influence[b].count) : 0)
             }
             streams = outputs
-            try progress?(b + 1, blocks)
+            try progress.report("sequential calibration", done: b + 1, total: blocks)
         }
         return SequentialResult(weights: current.weights, blockInfluence: influence)
     }

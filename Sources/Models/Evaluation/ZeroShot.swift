@@ -51,8 +51,6 @@ public struct ZeroShotResult: Sendable {
     public var accStderr: Double { n > 1 ? (acc * (1 - acc) / Double(n - 1)).squareRoot() : .nan }
     /// Per-example scores, in file order.
     public var examples: [ZeroShotPrediction]
-    /// Whether the progress callback stopped the run early; the numbers cover `n` examples.
-    public var cancelled: Bool
     /// Wall-clock seconds the scoring took (reading the data excluded).
     public var seconds: Double
 
@@ -72,37 +70,34 @@ public struct ZeroShotResult: Sendable {
 /// are evaluated once and the rest of each choice from a copy of the KV cache.
 public enum ZeroShot {
     /// Scores the first `limit` examples (all when nil) of the task named `task` (see
-    /// `ZeroShotTask.names`) read from `dataFolder`, `batchSize` examples per pass. `progress` is
-    /// called after each batch with (done, total) and may return false to stop; the result then
-    /// says `cancelled`.
+    /// `ZeroShotTask.names`) read from `dataFolder`, `batchSize` examples per pass. `progress` hears of
+    /// each finished batch and stops the run by throwing.
     public static func evaluate(forward: LlamaForward, tokenizer: BPETokenizer, task: String, limit: Int? = nil,
                                 dataFolder: String = DataCatalog.folder, batchSize: Int = 8,
-                                progress: ((Int, Int) -> Bool)? = nil) throws -> ZeroShotResult {
+                                progress: ProgressReporter = .none) throws -> ZeroShotResult {
         let task = try ZeroShotTask(name: task)
         return try evaluate(forward: forward, tokenizer: tokenizer, task: task,
                             examples: task.examples(limit: limit, dataFolder: dataFolder), batchSize: batchSize, progress: progress)
     }
 
     /// Scores `examples` of `task` (as `ZeroShotTask.examples` gives them), in order,
-    /// `batchSize` examples per pair of passes (see `scores`); `progress` is called after each
-    /// batch.
+    /// `batchSize` examples per pair of passes (see `scores`); `progress` hears of each finished
+    /// batch and is checked before each.
     public static func evaluate(forward: LlamaForward, tokenizer: BPETokenizer, task: ZeroShotTask,
                                 examples: [ZeroShotExample], shareContext: Bool = true, batchSize: Int = 8,
-                                progress: ((Int, Int) -> Bool)? = nil) throws -> ZeroShotResult {
+                                progress: ProgressReporter = .none) throws -> ZeroShotResult {
         guard batchSize >= 1 else { throw ZeroShotError.invalidArgument("batch size must be at least 1, got \(batchSize)") }
         let clock = ContinuousClock.now
-        var result = ZeroShotResult(task: task, requested: examples.count, examples: [], cancelled: false, seconds: 0)
+        var result = ZeroShotResult(task: task, requested: examples.count, examples: [], seconds: 0)
         var next = 0
         while next < examples.count {
+            try progress.check()
             let end = min(next + batchSize, examples.count)
             var predictions = try scores(forward: forward, tokenizer: tokenizer, examples: Array(examples[next..<end]), shareContext: shareContext)
             for i in predictions.indices { predictions[i].index = next + i }
             result.examples += predictions
             next = end
-            if let progress, !progress(next, examples.count) {
-                result.cancelled = next < examples.count
-                break
-            }
+            try progress.report("zeroshot \(task.rawValue)", done: next, total: examples.count)
         }
         let elapsed = ContinuousClock.now - clock
         result.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

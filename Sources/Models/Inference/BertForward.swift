@@ -69,10 +69,10 @@ public struct BertForward: Sendable {
     }
 
     /// One pooled vector per sentence (sentences × d), before any normalisation: the raw
-    /// sentence-transformers `Pooling` output. `progress` is called with (sentences done, total)
-    /// after each group of `tokensPerBatch` tokens; cancellation is checked between blocks.
+    /// sentence-transformers `Pooling` output. `progress` hears of the sentences done after each
+    /// group of `tokensPerBatch` tokens, and stops the run by throwing.
     public func pooled(_ sentences: [[Int32]], pooling: SentencePooling = .mean,
-                       progress: ((Int, Int) -> Void)? = nil) throws -> Matrix {
+                       progress: ProgressReporter = .none) throws -> Matrix {
         try validate(sentences)
         let d = config.hiddenSize
         var out = Matrix(rows: sentences.count, cols: d)
@@ -93,7 +93,7 @@ public struct BertForward: Sendable {
                 }
             }
             start = end
-            progress?(start, sentences.count)
+            try progress.report("embedding", done: start, total: sentences.count)
         }
         return out
     }
@@ -106,7 +106,7 @@ public struct BertForward: Sendable {
     /// Sentence embeddings (sentences × d): pooled, then L2-normalised when `normalize` is true
     /// (all-MiniLM-L6-v2's pipeline: mean pooling, then a Normalize module).
     public func embed(_ sentences: [[Int32]], pooling: SentencePooling = .mean, normalize: Bool = true,
-                      progress: ((Int, Int) -> Void)? = nil) throws -> Matrix {
+                      progress: ProgressReporter = .none) throws -> Matrix {
         var m = try pooled(sentences, pooling: pooling, progress: progress)
         if normalize {
             let d = m.cols

@@ -29,8 +29,6 @@ public struct PerplexityResult: Sendable {
     public var context: Int
     /// Each window's score, in order.
     public var windows: [WindowScore]
-    /// Whether the run stopped early (cancelled); the numbers cover the windows done.
-    public var cancelled: Bool
 }
 
 /// Perplexity of a causal model over a token stream, as ../shared/data/README.md and the golden
@@ -38,12 +36,11 @@ public struct PerplexityResult: Sendable {
 /// from token 0, each evaluated from an empty cache in one batch, no BOS; the logits at
 /// position p score token p+1.
 public enum Perplexity {
-    /// Scores up to `windows` windows (all whole windows when nil). `progress` is called after
-    /// each window with (done, total) and may return false to stop early (the result then says
-    /// `cancelled`).
+    /// Scores up to `windows` windows (all whole windows when nil). `progress` hears of each
+    /// finished window and is checked inside windows; it stops the run by throwing.
     public static func evaluate(_ forward: LlamaForward, tokens: [Int32], context: Int, windows: Int? = nil,
                                 scoring: PerplexityScoring = .allPositions,
-                                progress: ((Int, Int) -> Bool)? = nil) throws -> PerplexityResult {
+                                progress: ProgressReporter = .none) throws -> PerplexityResult {
         guard context >= 2 else { throw InferenceError.invalidArgument("ctx must be at least 2, got \(context)") }
         let available = tokens.count / context
         guard available > 0 else {
@@ -52,7 +49,7 @@ public enum Perplexity {
         if let w = windows, w < 1 { throw InferenceError.invalidArgument("windows must be at least 1, got \(w)") }
         let total = min(windows ?? available, available)
         var cache = forward.makeCache(capacity: context)
-        var result = PerplexityResult(nll: 0, tokens: 0, context: context, windows: [], cancelled: false)
+        var result = PerplexityResult(nll: 0, tokens: 0, context: context, windows: [])
         for w in 0..<total {
             cache.reset()
             let window = Array(tokens[(w * context)..<((w + 1) * context)])
@@ -61,7 +58,7 @@ public enum Perplexity {
             result.windows.append(score)
             result.nll += score.nll
             result.tokens += score.count
-            if let progress, !progress(w + 1, total) { result.cancelled = w + 1 < total; break }
+            try progress.report("perplexity", done: w + 1, total: total)
         }
         return result
     }

@@ -149,7 +149,7 @@ public struct SentenceEmbedder: Sendable {
     public func tokenize(_ text: String) -> [Int32] { tokenizer.encode(text) }
 
     /// The embeddings of `texts` (texts × d).
-    public func embed(_ texts: [String], progress: ((Int, Int) -> Void)? = nil) throws -> Matrix {
+    public func embed(_ texts: [String], progress: ProgressReporter = .none) throws -> Matrix {
         try forward.embed(texts.map(tokenize), pooling: pooling, normalize: normalizes, progress: progress)
     }
 

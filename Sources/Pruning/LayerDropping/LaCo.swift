@@ -91,9 +91,10 @@ public enum LaCo {
 
     /// `model` with up to `count` blocks collapsed away and the merges made (first block, blocks
     /// absorbed, similarity), by the rule above; fewer than `count` when no remaining merge passes
-    /// the threshold. `progress(removed, count)` after each accepted merge.
+    /// the threshold. `progress` hears of each accepted merge (blocks removed of `count`), is checked
+    /// before each candidate, and stops the search by throwing.
     public static func prune(_ model: Model, removing count: Int, samples: [[Int32]], settings: Settings = Settings(),
-                             progress: ((Int, Int) throws -> Void)? = nil)
+                             progress: ProgressReporter = .none)
         throws -> (model: Model, merges: [(first: Int, absorbed: Int, similarity: Double)]) {
         guard count >= 0, count < model.blockCount else {
             throw PruningError("can remove 0…\(model.blockCount - 1) of \(model.blockCount) blocks, asked for \(count)")
@@ -114,7 +115,7 @@ public enum LaCo {
             while l >= settings.lowest, removed < count {
                 let m = min(settings.combined - 1, count - removed)
                 guard l + m < current.blockCount else { l -= 1; continue }
-                try Task.checkCancellation()
+                try progress.check()
                 let candidate = try merge(current, first: l, absorbing: m)
                 let s = similarity(dense, try representations(candidate, samples), center: center)
                 if s > settings.threshold {
@@ -122,7 +123,7 @@ public enum LaCo {
                     merges.append((l, m, s))
                     removed += m
                     acceptedInScan = true
-                    try progress?(removed, count)
+                    try progress.report("laco merging", done: removed, total: count)
                     l = min(l - settings.interval, current.blockCount - min(settings.combined, count - removed + 1))
                 } else {
                     l -= 1

@@ -19,14 +19,14 @@ public enum ShortGPT {
     }
 
     /// Block Influence of every block of `model` over `samples`.
-    public static func blockInfluence(_ model: Model, samples: [[Int32]], progress: ((Int, Int) -> Bool)? = nil) throws -> [Double] {
+    public static func blockInfluence(_ model: Model, samples: [[Int32]], progress: ProgressReporter = .none) throws -> [Double] {
         let forward = LlamaForward(weights: try LlamaWeights(model))
         return try Calibration.collect(forward, samples: samples, wanted: .blockInfluence, progress: progress).blockInfluence
     }
 
     /// `model` without its `count` least influential blocks, and which blocks went.
     public static func prune(_ model: Model, removing count: Int, samples: [[Int32]],
-                             progress: ((Int, Int) -> Bool)? = nil) throws -> (model: Model, removed: [Int], influence: [Double]) {
+                             progress: ProgressReporter = .none) throws -> (model: Model, removed: [Int], influence: [Double]) {
         guard count >= 0, count < model.blockCount else {
             throw PruningError("can remove 0…\(model.blockCount - 1) of \(model.blockCount) blocks, asked for \(count)")
         }

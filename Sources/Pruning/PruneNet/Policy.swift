@@ -62,11 +62,16 @@ public struct PrunePolicy: Sendable {
         }
     }
 
-    /// Trains a policy on `model` (see `PolicyTraining.train`).
+    /// Trains a policy on `model` (see `PolicyTraining.train`); a stop asked for by `progress`
+    /// returns the best policy so far, marked interrupted.
     public static func train(on model: Model, options: PolicyTrainingOptions,
-                             progress: ((PolicyTrainingProgress) -> Bool)? = nil) throws -> PrunePolicy {
-        let r = try PolicyTraining.train(model: model, options: options, progress: progress)
-        return PrunePolicy(learner: r.learner, info: Info(
+                             progress: ProgressReporter = .none) throws -> PrunePolicy {
+        PrunePolicy(trained: try PolicyTraining.train(model: model, options: options, progress: progress), on: model, options: options)
+    }
+
+    /// The policy a training run on `model` with `options` kept.
+    public init(trained r: PolicyTrainingResult, on model: Model, options: PolicyTrainingOptions) {
+        self.init(learner: r.learner, info: Info(
             modelName: model.name, architecture: model.config.architecture.rawValue, hiddenSize: model.config.hiddenSize,
             intermediateSize: r.learner.n, blocks: model.blockCount, options: options, curve: r.curve,
             keptEpisode: r.keptEpisode, interrupted: r.interrupted, seconds: r.seconds))

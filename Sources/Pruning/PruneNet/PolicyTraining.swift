@@ -2,80 +2,6 @@ import Foundation
 import Numerics
 import Models
 
-/// How a PruneNet policy is trained. Defaults are the paper's §5.1: KS penalty, γ = 0.99,
-/// AdamW at lr 5e-4, 20 episodes.
-public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
-    /// Which algorithm: the paper's (§4.3, Algorithm 1) or the authors' public code.
-    public enum Variant: String, Sendable, CaseIterable, Codable {
-        /// Discounted future penalty G_l (eq. 7), a per-layer baseline, one AdamW step per
-        /// episode on Σ_l (G_l − b_l)·∇log P(S_l), the best policy kept.
-        case paper
-        /// As the authors' code does: reward 1/D_l of the layer alone (no return-to-go, no
-        /// baseline), an AdamW step after every layer, the last policy kept.
-        case authors
-    }
-
-    /// Fraction of FFN rows removed per layer while training, in [0, 1).
-    public var ratio: Double = 0.3
-    /// Training episodes (one pass over all layers each).
-    public var episodes: Int = 20
-    /// The penalty: KS (paper) or Anderson–Darling (Table 18).
-    public var distance: SpectralDistance = .ks
-    /// Discount γ of eq. 7.
-    public var gamma: Double = 0.99
-    /// AdamW learning rate.
-    public var learningRate: Double = 5e-4
-    /// Seed of the learner's initialisation and of every draw.
-    public var seed: UInt64 = 0
-    /// The paper's algorithm or the authors' code.
-    public var variant: Variant = .paper
-    /// Whether the pruned spectra take their eigenvalues in Float32 (twice as fast; the Gram
-    /// matrix is Float64 either way). See `LayerSpectrum.singularValues(keeping:fast:)`.
-    public var fastEigenvalues = true
-    /// Temperature τ of the relaxed-Bernoulli noise: noisy scores σ((z + logit ε)/τ). The paper's
-    /// eq. 4 is τ = 1; a smaller τ lets the learner's logits outweigh the logistic noise.
-    public var temperature: Double = 1
-    /// Whether each episode's advantages G_l − b_l are divided by their standard deviation over
-    /// the layers (a common REINFORCE normalisation; not in the paper, off by default).
-    public var normalizeReturns = false
-    /// Multiplier on the learner's initial parameters (1: PyTorch's default `nn.Linear` init).
-    public var initScale: Double = 1
-
-    /// The paper's defaults.
-    public init() {}
-
-    private enum CodingKeys: String, CodingKey {
-        case ratio, episodes, distance, gamma, learningRate, seed, variant, fastEigenvalues, temperature, normalizeReturns, initScale
-    }
-
-    /// Decodes options; keys added later (temperature, normalizeReturns, initScale) take their
-    /// defaults when absent, so policies saved before them still load.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        ratio = try c.decode(Double.self, forKey: .ratio)
-        episodes = try c.decode(Int.self, forKey: .episodes)
-        distance = try c.decode(SpectralDistance.self, forKey: .distance)
-        gamma = try c.decode(Double.self, forKey: .gamma)
-        learningRate = try c.decode(Double.self, forKey: .learningRate)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        variant = try c.decode(Variant.self, forKey: .variant)
-        fastEigenvalues = try c.decodeIfPresent(Bool.self, forKey: .fastEigenvalues) ?? true
-        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? 1
-        normalizeReturns = try c.decodeIfPresent(Bool.self, forKey: .normalizeReturns) ?? false
-        initScale = try c.decodeIfPresent(Double.self, forKey: .initScale) ?? 1
-    }
-
-    /// Throws a `PruningError` naming the first option out of range.
-    public func validate() throws {
-        guard ratio.isFinite, ratio >= 0, ratio < 1 else { throw PruningError("ratio must be in [0, 1), got \(ratio)") }
-        guard episodes >= 1 else { throw PruningError("episodes must be at least 1, got \(episodes)") }
-        guard gamma.isFinite, gamma >= 0, gamma <= 1 else { throw PruningError("gamma must be in [0, 1], got \(gamma)") }
-        guard learningRate.isFinite, learningRate > 0 else { throw PruningError("lr must be positive, got \(learningRate)") }
-        guard temperature.isFinite, temperature > 0 else { throw PruningError("temperature must be positive, got \(temperature)") }
-        guard initScale.isFinite, initScale > 0 else { throw PruningError("init scale must be positive, got \(initScale)") }
-    }
-}
-
 /// One training episode as the curve records it.
 public struct EpisodeRecord: Sendable, Equatable, Codable {
     /// 0-based episode number.
@@ -108,24 +34,12 @@ public struct PolicyTrainingResult: Sendable {
     public var curve: [EpisodeRecord]
     /// The episode whose learner was kept (−1 when none finished).
     public var keptEpisode: Int
-    /// Whether training stopped early because the progress callback asked it to.
+    /// Whether training stopped early because its progress asked it to (by throwing).
     public var interrupted: Bool
+    /// What the progress threw to stop training (nil when it ran to the end).
+    public var stoppedBy: Error?
     /// Wall-clock seconds.
     public var seconds: Double
-}
-
-/// Training progress after each episode, for a callback the REPL and kernel render.
-public struct PolicyTrainingProgress: Sendable {
-    /// Episodes finished.
-    public var episode: Int
-    /// Episodes asked for.
-    public var episodes: Int
-    /// The finished episode's mean penalty.
-    public var meanPenalty: Double
-    /// The best episode mean so far.
-    public var best: Double
-    /// Seconds since training started.
-    public var elapsed: Double
 }
 
 /// PruneNet's policy optimisation (paper §4.3, Algorithm 1): episodes over the layers' state
@@ -143,26 +57,33 @@ public enum PolicyTraining {
         return try (0..<model.blockCount).map { try model.matrix(role, block: $0) }
     }
 
-    /// Trains a learner on `model`'s state matrices; `progress` after each episode returns
-    /// false to stop (the best learner so far is returned, marked interrupted).
+    /// Trains a learner on `model`'s state matrices. `progress` hears of each finished episode
+    /// (stage "episode", the detail giving its mean penalty, the best so far and the seconds) and
+    /// is checked between layers; when it throws, training stops and the best learner so far is
+    /// returned, marked interrupted (a stop while the spectra are prepared throws instead).
     public static func train(model: Model, options: PolicyTrainingOptions,
-                             progress: ((PolicyTrainingProgress) -> Bool)? = nil) throws -> PolicyTrainingResult {
-        let spectra = try prepare(try states(of: model))
+                             progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
+        try progress.report("preparing spectra", done: 0, total: options.episodes)
+        let spectra = try prepare(try states(of: model), progress: progress)
         return try train(spectra: spectra, options: options, progress: progress)
     }
 
-    /// Prepares each layer's spectrum (Gram matrix and singular values), both cores at once.
-    public static func prepare(_ states: [Matrix]) throws -> [LayerSpectrum] {
+    /// Prepares each layer's spectrum (Gram matrix and singular values), both cores at once;
+    /// `progress` is checked before each layer.
+    public static func prepare(_ states: [Matrix], progress: ProgressReporter = .none) throws -> [LayerSpectrum] {
         guard let first = states.first else { throw PruningError("PruneNet needs at least one layer") }
         for (l, w) in states.enumerated() where w.rows != first.rows || w.cols != first.cols {
             throw PruningError("layer \(l)'s state matrix is \(w.rows)×\(w.cols), layer 0's is \(first.rows)×\(first.cols)")
         }
-        return try parallelMap(states.count) { try LayerSpectrum(states[$0]) }
+        return try parallelMap(states.count) { l in
+            try progress.check()
+            return try LayerSpectrum(states[l])
+        }
     }
 
     /// Trains on prepared layers (see `train(model:options:progress:)`).
     public static func train(spectra: [LayerSpectrum], options: PolicyTrainingOptions,
-                             progress: ((PolicyTrainingProgress) -> Bool)? = nil) throws -> PolicyTrainingResult {
+                             progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
         try options.validate()
         guard let first = spectra.first else { throw PruningError("PruneNet needs at least one layer") }
         let n = first.rows, d = first.cols, layers = spectra.count
@@ -174,77 +95,86 @@ public enum PolicyTraining {
         var best = (penalty: Double.infinity, learner: learner, episode: -1)
         var baseline = [Double](repeating: 0, count: layers)
         var interrupted = false
+        var stoppedBy: Error?
+        /// A stop asked for by `progress`, told apart from a failure of the training itself.
+        struct Stop: Error { let cause: Error }
+        func checkStop() throws { do { try progress.check() } catch { throw Stop(cause: error) } }
 
-        for episode in 0..<options.episodes {
-            let before = learner
-            var penalties = [Double](repeating: 0, count: layers)
-            switch options.variant {
-            case .paper:
-                let v = learner.direction()
-                let snapshot = learner
-                let steps = try parallelMap(layers) { l -> (Double, [Double]) in
-                    var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                    let z = snapshot.logits(state: spectra[l].weights, rows: n, direction: v)
-                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                    let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
-                    return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
-                                                                           temperature: options.temperature))
-                }
-                penalties = steps.map(\.0)
-                let returns = discountedReturns(penalties, gamma: options.gamma)
-                if episode == 0 { baseline = returns }
-                var advantages = (0..<layers).map { returns[$0] - baseline[$0] }
-                if options.normalizeReturns {
-                    let m = advantages.reduce(0, +) / Double(layers)
-                    let sd = (advantages.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(layers)).squareRoot()
-                    if sd > 0 { advantages = advantages.map { $0 / sd } }
-                }
-                var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                for l in 0..<layers {
-                    let advantage = advantages[l]
-                    if advantage != 0 {
-                        snapshot.accumulateGradient(state: spectra[l].weights, rows: n, dLogits: steps[l].1,
-                                                    scale: advantage / Double(layers), gInter: &gInter, gProj: &gProj)
+        episodes: for episode in 0..<options.episodes {
+            do {
+                let before = learner
+                var penalties = [Double](repeating: 0, count: layers)
+                switch options.variant {
+                case .paper:
+                    let v = learner.direction()
+                    let snapshot = learner
+                    let steps = try parallelMap(layers) { l -> (Double, [Double]) in
+                        try checkStop()
+                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
+                        let z = snapshot.logits(state: spectra[l].weights, rows: n, direction: v)
+                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
+                        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+                        return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
+                                                                               temperature: options.temperature))
+                    }
+                    penalties = steps.map(\.0)
+                    let returns = discountedReturns(penalties, gamma: options.gamma)
+                    if episode == 0 { baseline = returns }
+                    var advantages = (0..<layers).map { returns[$0] - baseline[$0] }
+                    if options.normalizeReturns {
+                        let m = advantages.reduce(0, +) / Double(layers)
+                        let sd = (advantages.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(layers)).squareRoot()
+                        if sd > 0 { advantages = advantages.map { $0 / sd } }
+                    }
+                    var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
+                    for l in 0..<layers {
+                        let advantage = advantages[l]
+                        if advantage != 0 {
+                            snapshot.accumulateGradient(state: spectra[l].weights, rows: n, dLogits: steps[l].1,
+                                                        scale: advantage / Double(layers), gInter: &gInter, gProj: &gProj)
+                        }
+                    }
+                    // Baseline: running mean of each layer's return over the episodes so far.
+                    for l in 0..<layers { baseline[l] += (returns[l] - baseline[l]) / Double(episode + 1) }
+                    if episode > 0 {
+                        var params = [learner.wInter, learner.wProj]
+                        optimizer.update(&params, grads: [gInter, gProj])
+                        learner.wInter = params[0]; learner.wProj = params[1]
+                    }
+                case .authors:
+                    for l in 0..<layers {
+                        try checkStop()
+                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
+                        let z = learner.logits(state: spectra[l].weights, rows: n)
+                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
+                        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+                        penalties[l] = penalty
+                        let reward = 1 / Swift.max(penalty, 1e-12)
+                        var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
+                        learner.accumulateGradient(state: spectra[l].weights, rows: n,
+                                                   dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
+                                                                                                  temperature: options.temperature),
+                                                   scale: -reward, gInter: &gInter, gProj: &gProj)
+                        var params = [learner.wInter, learner.wProj]
+                        optimizer.update(&params, grads: [gInter, gProj])
+                        learner.wInter = params[0]; learner.wProj = params[1]
                     }
                 }
-                // Baseline: running mean of each layer's return over the episodes so far.
-                for l in 0..<layers { baseline[l] += (returns[l] - baseline[l]) / Double(episode + 1) }
-                if episode > 0 {
-                    var params = [learner.wInter, learner.wProj]
-                    optimizer.update(&params, grads: [gInter, gProj])
-                    learner.wInter = params[0]; learner.wProj = params[1]
-                }
-            case .authors:
-                for l in 0..<layers {
-                    var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                    let z = learner.logits(state: spectra[l].weights, rows: n)
-                    let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                    let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
-                    penalties[l] = penalty
-                    let reward = 1 / Swift.max(penalty, 1e-12)
-                    var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                    learner.accumulateGradient(state: spectra[l].weights, rows: n,
-                                               dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
-                                                                                              temperature: options.temperature),
-                                               scale: -reward, gInter: &gInter, gProj: &gProj)
-                    var params = [learner.wInter, learner.wProj]
-                    optimizer.update(&params, grads: [gInter, gProj])
-                    learner.wInter = params[0]; learner.wProj = params[1]
-                }
-            }
-            let mean = penalties.reduce(0, +) / Double(layers)
-            if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
-            let elapsed = Date().timeIntervalSince(start)
-            curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
-            if let progress, !progress(PolicyTrainingProgress(episode: episode + 1, episodes: options.episodes,
-                                                               meanPenalty: mean, best: best.penalty, elapsed: elapsed)) {
-                interrupted = episode + 1 < options.episodes
-                break
+                let mean = penalties.reduce(0, +) / Double(layers)
+                if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
+                let elapsed = Date().timeIntervalSince(start)
+                curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
+                let detail = "mean \(options.distance.rawValue) \(String(format: "%.4g", mean)) · best \(String(format: "%.4g", best.penalty)) · \(String(format: "%.1f", elapsed)) s"
+                do { try progress.report("episode", done: episode + 1, total: options.episodes, detail: detail) } catch { throw Stop(cause: error) }
+            } catch let stop as Stop {
+                interrupted = true
+                stoppedBy = stop.cause
+                break episodes
             }
         }
         let kept: (penalty: Double, learner: PolicyLearner, episode: Int) = options.variant == .paper ? best : (curve.last?.meanPenalty ?? .infinity, learner, curve.count - 1)
         return PolicyTrainingResult(learner: kept.learner, curve: curve, keptEpisode: kept.episode,
-                                    interrupted: interrupted, seconds: Date().timeIntervalSince(start))
+                                    interrupted: interrupted, stoppedBy: stoppedBy, seconds: Date().timeIntervalSince(start))
     }
 
     /// G_l = Σ_{j ≥ l} γ^{j−l}·D_j: eq. 7's discounted future penalty, counting the layer's own

@@ -30,10 +30,9 @@ public enum SliceGPT {
     }
 
     /// `model` rotated and sliced at `ratio` with calibration windows `samples`;
-    /// `progress(done, total)` after each block.
+    /// `progress` hears of each finished block and stops the run by throwing.
     public static func prune(_ model: Model, ratio: Double, samples: [[Int32]],
-                             progress: ((Int, Int) throws -> Void)? = nil) throws -> Model {
-        guard model.config.architecture == .llama else { throw PruningError("SliceGPT here handles llama models, not \(model.config.architecture.rawValue)") }
+                             progress: ProgressReporter = .none) throws -> Model {
         guard model.config.residualSize == nil else { throw PruningError("model '\(model.name)' is already sliced") }
         guard !samples.isEmpty else { throw PruningError("SliceGPT needs at least one calibration window") }
         let d = model.config.hiddenSize
@@ -68,7 +67,7 @@ public enum SliceGPT {
         out.config = config
         out.set(.tokenEmbedding, to: try matmul(dense.embedding, q))
         for b in 0..<folded.count {
-            try Task.checkCancellation()
+            try progress.check()
             let f = folded[b]
             // Attention reads the rotated, sliced stream; its output and the shortcut stay in
             // the original basis until the PCA of the stream after attention is known.
@@ -100,7 +99,7 @@ public enum SliceGPT {
             out.set(.ffnShortcut, block: b, to: block.ffnShortcut!)
             out.set(.attentionNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
             out.set(.ffnNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
-            try progress?(b + 1, folded.count)
+            try progress.report("slicegpt rotating and slicing", done: b + 1, total: folded.count)
         }
         out.set(.outputNorm, to: try Matrix(rows: 1, cols: k, data: ones))
         out.set(.outputHead, to: try matmul(head, q))

@@ -15,9 +15,9 @@ public enum CalibratedUnstructured {
     }
 
     /// `model` with its prunable linears sparsified to `pattern` by `method`, calibrated on
-    /// `samples` (token windows); `progress(done, total)` after each block.
+    /// `samples` (token windows); `progress` hears of each finished block and stops the run by throwing.
     public static func prune(_ model: Model, method: Method, pattern: SparsityPattern, samples: [[Int32]],
-                             progress: ((Int, Int) throws -> Void)? = nil) throws -> Model {
+                             progress: ProgressReporter = .none) throws -> Model {
         let forward = LlamaForward(weights: try LlamaWeights(model))
         var out = model
         let wanted: Calibration.Wanted = method == .wanda ? .squaredNorms : .gram

@@ -18,9 +18,9 @@ public enum MagnitudePruning {
         MaskSelection.perMatrix(w.data.map { Double(abs($0)) }, rows: w.rows, cols: w.cols, pattern: pattern)
     }
 
-    /// `model` with its prunable linears sparsified; `progress(block)` after each block.
+    /// `model` with its prunable linears sparsified; `progress` hears of each finished block.
     public static func prune(_ model: Model, pattern: SparsityPattern, scope: Scope = .layer,
-                             progress: ((Int) throws -> Void)? = nil) throws -> Model {
+                             progress: ProgressReporter = .none) throws -> Model {
         var out = model
         if case let .fraction(ratio) = pattern, scope == .global {
             try pattern.check(columns: 1, what: "")
@@ -36,7 +36,7 @@ public enum MagnitudePruning {
                     }
                     out.set(role, block: b, to: w)
                 }
-                try progress?(b + 1)
+                try progress.report("magnitude pruning", done: b + 1, total: model.blockCount)
             }
             return out
         }
@@ -46,7 +46,7 @@ public enum MagnitudePruning {
                 try pattern.check(columns: w.cols, what: "block \(b) \(role.rawValue)")
                 out.set(role, block: b, to: MaskSelection.apply(mask(w, pattern: pattern), to: w))
             }
-            try progress?(b + 1)
+            try progress.report("magnitude pruning", done: b + 1, total: model.blockCount)
         }
         return out
     }

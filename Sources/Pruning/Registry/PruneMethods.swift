@@ -1,0 +1,184 @@
+import Numerics
+import Models
+
+/// Every pruning method, each declared once, and the one way into them: `prune(model, method:,
+/// request:, progress:)`. The language's `prune` builtin, its help and its errors, the benches and
+/// the tests all come through here. To add a method, write its algorithm in its own file and
+/// declare it in `all` below.
+public enum PruneMethods {
+    /// The shared options: settings several methods read, shown in the language's `prune` signature.
+    public static let pattern = MethodOption("pattern", .text, default: .none, shared: true,
+                                             "N:M semi-structured pattern, e.g. \"2:4\" (keep 2 of every 4 consecutive input weights); ratio is then ignored") { r, v in
+        r.pattern = try SparsityPattern.parse(v.string)
+    }
+    /// Where magnitude pruning compares weights.
+    public static let scope = MethodOption("scope", .choice(MagnitudePruning.Scope.allCases.map(\.rawValue)), default: .string("layer"), shared: true,
+                                           "\"layer\" (each matrix loses ratio) or \"global\" (one threshold over all matrices)") { r, v in
+        r.scope = MagnitudePruning.Scope(rawValue: v.string) ?? .layer
+    }
+    /// How many calibration windows.
+    public static let calib = MethodOption("calib", .integer(1...4096), default: .number(Double(CalibrationSettings.defaultWindows)), shared: true,
+                                           "calibration windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed") { r, v in
+        r.calibration.windows = Int(v.number)
+    }
+    /// Top-k instead of sampling for PruneNet.
+    public static let deterministic = MethodOption("deterministic", .bool, default: .bool(false), shared: true,
+                                                   "PruneNet: keep the top-k scores instead of sampling (the paper's Table 17)") { r, v in
+        r.deterministic = v.bool
+    }
+    /// The ratio PruneNet trains at when it differs from the one it prunes at.
+    static let trainRatio = MethodOption("train_ratio", .number(expected: "in [0, 1)", valid: PolicyTrainingOptions.isFraction), default: .none,
+                                         "the ratio the policy is trained at (default: ratio)") { r, v in
+        r.policy.ratio = v.number
+    }
+
+    /// The methods, in the order help lists them.
+    public static let all: [PruneMethod] = [
+        PruneMethod(name: "random-rows", summary: "keep FFN neurons uniformly at random (the paper's Table 16 baseline)",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true) { m, r, p in
+            try RowPruners.prune(m, method: .random, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
+        },
+        PruneMethod(name: "magnitude-rows", summary: "keep the neurons whose state-matrix row (gate for llama, up for BERT) has the largest L2 norm",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true) { m, r, p in
+            try RowPruners.prune(m, method: .magnitude, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
+        },
+        PruneMethod(name: "prunenet", summary: "train a PruneNet policy on the model (no calibration data) and apply it",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block",
+                    details: "Trains a policy as train_policy does (its keywords are train_policy's, with train_ratio for its ratio, which defaults to ratio), then draws the kept neurons from its noisy scores with seed, or takes the top-k scores with deterministic=true. Per-block ratios need train_ratio.",
+                    options: PolicyTrainingOptions.declarations + [trainRatio, deterministic], perBlockRatios: true,
+                    suffix: policySuffix) { m, r, p in
+            var options = r.policy
+            options.seed = r.seed
+            if !r.given.contains("train_ratio") {
+                guard let ratio = r.uniformRatio else {
+                    throw PruningError(option: "ratio", "prunenet takes one ratio for all layers unless train_ratio is given, got a list")
+                }
+                options.ratio = ratio
+            }
+            let trained = try PolicyTraining.train(model: m, options: options, progress: p)
+            if let stop = trained.stoppedBy { throw stop }
+            let policy = PrunePolicy(trained: trained, on: m, options: options)
+            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic)
+        },
+        PruneMethod(name: "magnitude", summary: "zero the smallest |w| of the seven linears of every block, per matrix or over all of them",
+                    ratioMeaning: "the fraction of weights zeroed (the sparsity)",
+                    details: "Unstructured: the seven linears q/k/v/o/gate/up/down of every block; embeddings and head stay dense. scope=\"layer\" zeroes ratio of each matrix, scope=\"global\" one threshold over all of them; pattern=\"2:4\" keeps the 2 largest of every 4 consecutive input weights instead.",
+                    options: [pattern, scope], suffix: unstructuredSuffix("magnitude")) { m, r, p in
+            try MagnitudePruning.prune(m, pattern: r.pattern ?? .fraction(r.ratios[0]), scope: r.scope, progress: p)
+        },
+        calibratedUnstructured(.wanda, summary: "zero the lowest |W_ij|·‖X_j‖₂ of each output row (Wanda; calibration activations, no update)"),
+        calibratedUnstructured(.sparsegpt, summary: "prune with SparseGPT's OBS weight reconstruction (H = 2XᵀX/n, 1% dampening, blocks of 128 columns)"),
+        PruneMethod(name: "slicegpt", summary: "rotate the residual stream onto its principal components and slice it (SliceGPT)",
+                    ratioMeaning: "the fraction of the hidden size d sliced away",
+                    details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form.",
+                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+            try SliceGPT.prune(m, ratio: r.ratios[0], samples: try r.calibration.windows(for: m, seed: r.seed), progress: p)
+        },
+        PruneMethod(name: "shortgpt", summary: "remove the blocks of lowest Block Influence 1 − cos(h_in, h_out) (ShortGPT)",
+                    ratioMeaning: "the fraction of blocks removed (round(ratio·blocks))",
+                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+            let count = try ShortGPT.removedCount(blocks: m.blockCount, ratio: r.ratios[0])
+            let samples = try r.calibration.windows(for: m, seed: r.seed)
+            return try ShortGPT.prune(m, removing: count, samples: samples, progress: p.renamed("shortgpt block influence")).model
+        },
+        PruneMethod(name: "laco", summary: "merge neighbouring blocks while the output stays similar to the dense model's (LaCo)",
+                    ratioMeaning: "the most blocks removed (round(ratio·blocks)); fewer when no merge passes",
+                    details: "Collapses blocks by merging one block into its neighbour at a time (RDSC, θ_l + Σ(θ_{l+k} − θ_l)), scanning down from the top, and keeps a merge only while the final hidden states, centred by the dense model's mean, stay above cosine 0.65 of the dense model's; when no merge passes it stops short (the model's block count says how many went). Scores merges on min(calib, 4) windows.",
+                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+            let count = try ShortGPT.removedCount(blocks: m.blockCount, ratio: r.ratios[0])
+            let samples = Array(try r.calibration.windows(for: m, seed: r.seed).prefix(4))
+            return try LaCo.prune(m, removing: count, samples: samples, progress: p).model
+        },
+    ]
+
+    /// The options of a trained policy (see `applying`).
+    static let policyOptions = [deterministic]
+
+    /// A trained policy as a method: it prunes at any ratio or per-block ratios (the paper's
+    /// Tables 6 and 7), sampling with the seed or by top-k (`deterministic`).
+    public static func applying(_ policy: PrunePolicy) -> PruneMethod {
+        PruneMethod(name: "policy", described: "a policy", summary: "apply a trained PruneNet policy",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: policyOptions,
+                    perBlockRatios: true, suffix: policySuffix) { m, r, _ in
+            do { try policy.requireFits(m) } catch let e as PruningError { throw PruningError(option: "method", e.message) }
+            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic)
+        }
+    }
+
+    /// The method called `name`.
+    public static func named(_ name: String) -> PruneMethod? { all.first { $0.name == name } }
+
+    /// The option called `name` of any method.
+    public static func option(named name: String) -> MethodOption? {
+        (all.flatMap(\.options) + policyOptions).first { $0.name == name }
+    }
+
+    /// The shared options in first-declared order (for `prune`'s signature).
+    public static var sharedOptions: [MethodOption] {
+        var seen = Set<String>()
+        return (all.flatMap(\.options) + policyOptions).filter { $0.shared && seen.insert($0.name).inserted }
+    }
+
+    /// How messages list the methods reading option `name` ("magnitude", "a policy").
+    static func readers(of name: String) -> [String] {
+        all.filter { $0.reads(name) }.map(\.described) + (policyOptions.contains { $0.name == name } ? ["a policy"] : [])
+    }
+
+    /// `model` pruned by `method` as `request` asks: checks the architecture and the ratios against
+    /// the declaration, runs the method with `progress`, and names the result
+    /// "<model>-<method>-<ratio%>". Options reach the request through `PruneMethod.set`.
+    public static func prune(_ model: Model, method: PruneMethod, request: PruneRequest,
+                             progress: ProgressReporter = .none) throws -> Model {
+        let arch = model.config.architecture
+        guard method.architectures.contains(arch) else {
+            let names = method.architectures.map(\.rawValue).joined(separator: " and ")
+            throw PruningError(option: "method", "\(method.name) runs on \(names) models; '\(model.name)' is a \(arch.rawValue) model")
+        }
+        if !method.perBlockRatios, request.uniformRatio == nil {
+            throw PruningError(option: "ratio", "\(method.name) takes one ratio for all blocks, got a list")
+        }
+        _ = try request.blockRatios(model.blockCount)
+        var out = try method.run(model, request, progress)
+        out.name = "\(model.name)-\(method.suffix(request))"
+        return out
+    }
+
+    /// `model` pruned by the method called `name` (see `prune(_:method:request:progress:)`).
+    public static func prune(_ model: Model, method name: String, request: PruneRequest,
+                             progress: ProgressReporter = .none) throws -> Model {
+        try prune(model, method: try method(named: name), request: request, progress: progress)
+    }
+
+    /// The method called `name`, or an error listing the names.
+    public static func method(named name: String) throws -> PruneMethod {
+        guard let m = named(name) else {
+            throw PruningError(option: "method", "method must be a policy or one of \(all.map { "\"\($0.name)\"" }.joined(separator: ", ")), got \"\(name)\"")
+        }
+        return m
+    }
+
+    /// Wanda or SparseGPT: calibrated unstructured pruning, sequential over blocks.
+    static func calibratedUnstructured(_ kind: CalibratedUnstructured.Method, summary: String) -> PruneMethod {
+        PruneMethod(name: kind.rawValue, summary: summary, ratioMeaning: "the fraction of weights zeroed (the sparsity)",
+                    details: "Unstructured, over the seven linears of every block, calibrated sequentially: each block sees the outputs of the already-pruned blocks before it. pattern=\"2:4\" keeps 2 of every 4 consecutive input weights instead. Each pass of 16 windows through SmolLM2-135M costs about a 16-window perplexity and it makes two: use calib=2 to try things out.",
+                    options: [pattern, calib], needsCalibration: true, architectures: [.llama],
+                    suffix: unstructuredSuffix(kind.rawValue)) { m, r, p in
+            let samples = try r.calibration.windows(for: m, seed: r.seed)
+            return try CalibratedUnstructured.prune(m, method: kind, pattern: r.pattern ?? .fraction(r.ratios[0]), samples: samples,
+                                                    progress: p.renamed("\(kind.rawValue) (sequential, \(samples.count) windows)"))
+        }
+    }
+
+    /// "<method>-2of4" with a pattern, "<method>-50" otherwise.
+    static func unstructuredSuffix(_ name: String) -> @Sendable (PruneRequest) -> String {
+        { r in
+            if case let .nOfM(keep, group)? = r.pattern { return "\(name)-\(keep)of\(group)" }
+            return "\(name)-" + PruneMethod.ratioLabel(r)
+        }
+    }
+
+    /// "prunenet-20", or "prunenet-topk-20" when deterministic.
+    static let policySuffix: @Sendable (PruneRequest) -> String = { r in
+        "prunenet\(r.deterministic ? "-topk" : "")-" + PruneMethod.ratioLabel(r)
+    }
+}
