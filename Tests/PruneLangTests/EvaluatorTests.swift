@@ -174,7 +174,7 @@ struct EvaluatorTests {
         s.interp.progressHandler = { events.append($0) }
         s.run("work(3)")
         #expect(events.map(\.done) == [1, 2, 3])
-        #expect(events.allSatisfy { $0.total == 3 && $0.label == "steps" })
+        #expect(events.allSatisfy { $0.total == 3 && $0.stage == "steps" })
     }
 
     @Test func builtinArgumentHelpersNameTheArgument() {

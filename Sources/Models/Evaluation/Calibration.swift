@@ -95,7 +95,7 @@ public enum Calibration {
         var stats = Statistics()
         for (i, window) in samples.enumerated() {
             var cache = observed.makeCache(capacity: window.count)
-            let final = try observed.forward(window, cache: &cache)
+            let final = try observed.forward(window, cache: &cache, checkpoint: progress.check)
             box.finish(final: final)
             stats.windows = i + 1
             try progress.report("calibration windows", done: i + 1, total: samples.count)

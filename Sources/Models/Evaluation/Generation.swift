@@ -87,7 +87,7 @@ public enum Generation {
                                       throughput: Throughput(promptTokens: 0, promptSeconds: 0, decodeTokens: 0, decodeSeconds: 0))
         let clock = ContinuousClock()
         var start = clock.now
-        var hidden = try forward.forward(promptIDs, cache: &cache)
+        var hidden = try forward.forward(promptIDs, cache: &cache, checkpoint: progress.check)
         var logits = forward.logits(hidden, rows: (hidden.rows - 1)..<hidden.rows)
         result.throughput.promptTokens = promptIDs.count
         result.throughput.promptSeconds = seconds(clock.now - start)

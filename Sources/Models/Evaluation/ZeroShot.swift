@@ -93,7 +93,8 @@ public enum ZeroShot {
         while next < examples.count {
             try progress.check()
             let end = min(next + batchSize, examples.count)
-            var predictions = try scores(forward: forward, tokenizer: tokenizer, examples: Array(examples[next..<end]), shareContext: shareContext)
+            var predictions = try scores(forward: forward, tokenizer: tokenizer, examples: Array(examples[next..<end]), shareContext: shareContext,
+                                         checkpoint: progress.check)
             for i in predictions.indices { predictions[i].index = next + i }
             result.examples += predictions
             next = end
@@ -116,8 +117,9 @@ public enum ZeroShot {
     /// Scores several examples in one pair of passes (see `logLikelihoods(forward:batch:)`);
     /// each prediction equals what `score` gives its example alone, up to rounding. Their
     /// `index` is their position in `examples`.
+    /// `checkpoint` is called before each block of both passes.
     public static func scores(forward: LlamaForward, tokenizer: BPETokenizer, examples: [ZeroShotExample],
-                              shareContext: Bool = true) throws -> [ZeroShotPrediction] {
+                              shareContext: Bool = true, checkpoint: () throws -> Void = {}) throws -> [ZeroShotPrediction] {
         var batch: [[(context: [Int32], continuation: [Int32])]] = []
         for example in examples {
             let k = example.contexts.count
@@ -126,7 +128,7 @@ public enum ZeroShot {
             }
             batch.append(zip(example.contexts, example.continuations).map { encodePair(tokenizer: tokenizer, context: $0, continuation: $1) })
         }
-        let scored = try logLikelihoods(forward: forward, batch: batch, shareContext: shareContext)
+        let scored = try logLikelihoods(forward: forward, batch: batch, shareContext: shareContext, checkpoint: checkpoint)
         return examples.indices.map { e in
             let example = examples[e], pairs = batch[e], lls = scored[e]
             let chars = example.choices.map { $0.unicodeScalars.count }
@@ -175,11 +177,11 @@ public enum ZeroShot {
     /// (each from a copy of its group's cache), and one product gives the logits of every scored
     /// row. The weights are read twice per batch instead of once per choice.
     public static func logLikelihoods(forward: LlamaForward, batch: [[(context: [Int32], continuation: [Int32])]],
-                                      shareContext: Bool = true) throws -> [[(logLikelihood: Double, isGreedy: Bool)]] {
+                                      shareContext: Bool = true, checkpoint: () throws -> Void = {}) throws -> [[(logLikelihood: Double, isGreedy: Bool)]] {
         let plans = try batch.map { try ScoringPlan(pairs: $0, maxLength: forward.config.contextLength, shareContext: shareContext) }
         // Pass 1: each group's shared prefix (possibly empty) into a cache of its own.
         var bases = plans.map { forward.makeCache(capacity: $0.capacity) }
-        let prefixHidden = try forward.forward(batch: plans.map { Array($0.inputs[0][..<$0.shared]) }, caches: &bases)
+        let prefixHidden = try forward.forward(batch: plans.map { Array($0.inputs[0][..<$0.shared]) }, caches: &bases, checkpoint: checkpoint)
         // Pass 2: each choice's rest, from a copy of its group's cache.
         var caches: [KVCache] = [], rests: [[Int32]] = []
         for (g, plan) in plans.enumerated() {
@@ -189,7 +191,7 @@ public enum ZeroShot {
             }
         }
         bases = []
-        let restHidden = try forward.forward(batch: rests, caches: &caches)
+        let restHidden = try forward.forward(batch: rests, caches: &caches, checkpoint: checkpoint)
         // The scored rows of both passes, gathered for one output-head product. A scored row in
         // the shared prefix is the same for every choice of its group: gathered once.
         let d = forward.weights.embedding.cols

@@ -24,13 +24,14 @@ public struct LlamaForward: Sendable {
 
     /// Runs `tokens` at positions cache.count… and returns the final hidden states after the
     /// output norm (tokens × residual width); keys and values are appended to `cache`. Throws on
-    /// an id outside the vocabulary or a cache too small.
-    public func forward(_ tokens: [Int32], cache: inout KVCache) throws -> Matrix {
+    /// an id outside the vocabulary or a cache too small. `checkpoint` is called before each block
+    /// (a `ProgressReporter`'s `check`): a stop it throws ends the pass within one block's time.
+    public func forward(_ tokens: [Int32], cache: inout KVCache, checkpoint: () throws -> Void = {}) throws -> Matrix {
         // The cache moves into a one-element batch and back, so it is never copied.
         var caches = [KVCache.empty]
         swap(&cache, &caches[0])
         defer { swap(&cache, &caches[0]) }
-        return try forward(batch: [tokens], caches: &caches)
+        return try forward(batch: [tokens], caches: &caches, checkpoint: checkpoint)
     }
 
     /// Runs several independent sequences in one pass: sequence i continues `caches[i]` (its
@@ -40,8 +41,8 @@ public struct LlamaForward: Sendable {
     /// hidden states of all sequences stacked in order (Σ tokens × residual width). Each
     /// sequence's rows equal what `forward(_:cache:)` gives it alone, up to the rounding of a
     /// differently blocked product (and bit for bit in the llama.cpp arithmetic, whose products
-    /// are row by row).
-    public func forward(batch sequences: [[Int32]], caches: inout [KVCache]) throws -> Matrix {
+    /// are row by row). `checkpoint` is called before each block.
+    public func forward(batch sequences: [[Int32]], caches: inout [KVCache], checkpoint: () throws -> Void = {}) throws -> Matrix {
         guard sequences.count == caches.count else {
             throw InferenceError.invalidArgument("\(sequences.count) sequences need as many caches, got \(caches.count)")
         }
@@ -56,7 +57,7 @@ public struct LlamaForward: Sendable {
         guard t > 0 else { return Matrix(rows: 0, cols: weights.embedding.cols) }
         var x = try embed(sequences.flatMap { $0 })
         for b in 0..<weights.blocks.count {
-            try Task.checkCancellation()
+            try checkpoint()
             observer?(.blockInput(block: b, hidden: x, rows: t))
             block(b, &x, rows: t, segments: segments, caches: &caches, slot: b)
         }

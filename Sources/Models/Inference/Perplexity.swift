@@ -54,7 +54,7 @@ public enum Perplexity {
             cache.reset()
             let window = Array(tokens[(w * context)..<((w + 1) * context)])
             let first = scoring == .allPositions ? 0 : context / 2
-            let score = try scoreWindow(forward, window, from: first, cache: &cache)
+            let score = try scoreWindow(forward, window, from: first, cache: &cache, checkpoint: progress.check)
             result.windows.append(score)
             result.nll += score.nll
             result.tokens += score.count
@@ -64,13 +64,15 @@ public enum Perplexity {
     }
 
     /// NLL of tokens first+1…n−1 of `window` given the prefix before each.
+    /// `checkpoint` is called before each block and each chunk of logits.
     public static func scoreWindow(_ forward: LlamaForward, _ window: [Int32], from first: Int,
-                                   cache: inout KVCache) throws -> WindowScore {
-        let hidden = try forward.forward(window, cache: &cache)
+                                   cache: inout KVCache, checkpoint: () throws -> Void = {}) throws -> WindowScore {
+        let hidden = try forward.forward(window, cache: &cache, checkpoint: checkpoint)
         var score = WindowScore(nll: 0, count: 0)
         let chunk = 64
         var p = first
         while p < window.count - 1 {
+            try checkpoint()
             let rows = p..<min(p + chunk, window.count - 1)
             let logits = forward.logits(hidden, rows: rows)
             let targets = rows.map { window[$0 + 1] }
