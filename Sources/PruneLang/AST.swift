@@ -7,13 +7,11 @@ enum NameSlot {
     case global
 }
 
-/// A use of a name in the tree, with its resolution (filled by the resolver) and a cache of its
-/// global slot index.
+/// A use of a name in the tree, with its resolution (filled by the resolver).
 final class NameRef {
     let name: String
     let span: Span
     @exclusivity(unchecked) var slot: NameSlot = .unresolved
-    @exclusivity(unchecked) var globalIndex = -1
 
     init(_ name: String, _ span: Span) {
         self.name = name

@@ -1,3 +1,6 @@
+/// Where variables live and how a name reads and writes them: the frames of calls, the session's
+/// globals, and the one rule that turns a resolved name into its reads and writes.
+
 /// The variables of one function call: a fixed number of slots laid out by the resolver, and the
 /// frame of the function that defined this one (for closures).
 final class Frame {
@@ -65,31 +68,79 @@ final class Globals {
     }
 }
 
-/// A user function value: its definition and the frame it closes over (nil at top level).
-public final class Function {
-    let decl: FunctionDecl
-    let closure: Frame?
-    /// The source the function was written in, kept alive for its spans.
-    let source: SourceText
-    /// Default values of the parameters, evaluated where the function was defined.
-    let defaults: [Value?]
+/// What a compiled name assignment runs: stores the value in the name's place.
+typealias StoreCode = (Interpreter, Value, Frame?) -> Void
+/// What a compiled in-place change of a variable runs: the change gets the variable's value to
+/// modify (as its only reference, so containers change without a copy).
+typealias ModifyCode = (Interpreter, Frame?, (inout Value) throws -> Void) throws -> Void
 
-    init(decl: FunctionDecl, closure: Frame?, defaults: [Value?]) {
-        self.decl = decl
-        self.closure = closure
-        self.defaults = defaults
-        self.source = decl.span.source
+/// Names, once the resolver gave each a place: a slot of the current frame, a slot of an enclosing
+/// function's frame, or a global of the session, which falls back to the builtin of that name.
+/// Each use of a name is compiled once into a closure that goes straight to its place; these are
+/// the only reads and writes of variables.
+extension Interpreter {
+    /// The read of `ref`; an unset name fails with `undefined`.
+    func loader(_ ref: NameRef) -> ExprCode {
+        switch ref.slot {
+        case .local(let i):
+            return { ip, f in
+                if let v = f!.slots[i] { return v }
+                throw ip.undefined(ref, f)
+            }
+        case .enclosing(let d, let i):
+            return { ip, f in
+                if let v = f!.ancestor(d).slots[i] { return v }
+                throw ip.undefined(ref, f)
+            }
+        case .global, .unresolved:
+            let g = globals.slot(for: ref.name)
+            return { ip, f in
+                if let v = ip.globals.values[g] { return v }
+                if let b = ip.registry.lookup(ref.name) {
+                    ip.globals.values[g] = .builtin(b)
+                    return .builtin(b)
+                }
+                throw ip.undefined(ref, f)
+            }
+        }
     }
 
-    /// The function's name (`<fn>` for a literal).
-    public var name: String { decl.name }
-    /// The parameter names, in order.
-    public var parameterNames: [String] { decl.params.map(\.name) }
-    /// `name(a, b=1)`, with defaults as written.
-    public var signature: String {
-        "\(decl.name)(" + decl.params.map { p in
-            if let d = p.defaultValue { return "\(p.name)=\(d.span.text)" }
-            return p.name
-        }.joined(separator: ", ") + ")"
+    /// The write of `ref`.
+    func storer(_ ref: NameRef) -> StoreCode {
+        switch ref.slot {
+        case .local(let i): return { _, v, f in f!.slots[i] = v }
+        case .enclosing(let d, let i): return { _, v, f in f!.ancestor(d).slots[i] = v }
+        case .global, .unresolved:
+            let g = globals.slot(for: ref.name)
+            return { ip, v, _ in ip.globals.values[g] = v }
+        }
+    }
+
+    /// The in-place change of `ref`: reads it, leaves `none` in its place while the change runs (so
+    /// the value is uniquely referenced), then puts the value back, changed or not, even when the
+    /// change fails.
+    func modifier(_ ref: NameRef) -> ModifyCode {
+        let load = loader(ref), store = storer(ref)
+        return { ip, f, change in
+            var v = try load(ip, f)
+            store(ip, .none, f)
+            defer { store(ip, v, f) }
+            try change(&v)
+        }
+    }
+
+    /// The error for reading `ref` while it is unset, with a suggestion among the names in scope.
+    func undefined(_ ref: NameRef, _ frame: Frame?) -> LangError {
+        var candidates = Set(globals.definedNames)
+        candidates.formUnion(registry.names)
+        var f = frame
+        while let fr = f { candidates.formUnion(fr.decl?.localNames ?? []); f = fr.parent }
+        if case .local = ref.slot {
+            return LangError(.name, "local variable '\(ref.name)' is used before it is assigned", ref.span)
+        }
+        if case .enclosing = ref.slot {
+            return LangError(.name, "variable '\(ref.name)' of the enclosing function is used before it is assigned", ref.span)
+        }
+        return LangError(.name, "name '\(ref.name)' is not defined\(didYouMean(ref.name, candidates))", ref.span)
     }
 }

@@ -131,8 +131,9 @@ public final class Interpreter: @unchecked Sendable {
         Self.onLargeStack { g.values.removeAll() }
     }
 
-    /// Asks the running cell to stop at the next loop iteration or call; it fails with an
-    /// "interrupted" diagnostic and every variable keeps the value it had.
+    /// Asks the running cell to stop at the next loop iteration or call (or, inside a long builtin,
+    /// at its next check); it fails with an "interrupted" diagnostic and every variable keeps the
+    /// value it had.
     public func interrupt() { interruptFlag.set() }
 
     /// The global `name` (a variable or a builtin), nil when undefined.
@@ -220,11 +221,27 @@ public final class Interpreter: @unchecked Sendable {
         Self.onLargeStack { Self.parse(SourceText(code, name: name)).1 }
     }
 
-    /// Stops with an "interrupted" diagnostic at `span` when asked to, and enforces the step budget.
+    // MARK: Interrupts and the step budget
+
+    /// Stops with an "interrupted" diagnostic at `span` when `interrupt()` was called (clearing
+    /// the request). Long builtins call it between pieces of their work; it counts no step of the
+    /// budget, which counts user code only (`tick`).
+    @inline(__always)
     func checkInterrupt(at span: Span) throws {
         if interruptFlag.isSet {
             interruptFlag.clear()
             throw LangError(.interrupted, "interrupted", span)
+        }
+    }
+
+    /// One step of user code, taken at each loop iteration and each call: stops when interrupted
+    /// (`checkInterrupt`), and counts the step against `limits.maxSteps` when a budget is set.
+    @inline(__always)
+    func tick(_ span: Span) throws {
+        try checkInterrupt(at: span)
+        if let max = limits.maxSteps {
+            steps += 1
+            if steps > max { throw LangError(.runtime, "step limit exceeded (\(max) loop iterations and calls)", span) }
         }
     }
 
