@@ -60,11 +60,11 @@ let package = Package(
 
         // Paths and reference helpers shared by the test targets (repo root, models, venv Python).
         .target(name: "TestHelpers", path: "Tests/TestHelpers"),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestHelpers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
-        .testTarget(name: "PlotsTests", dependencies: ["Plots"]),
-        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics"], exclude: ["corpus"]),
+        .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestHelpers"]),
+        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics", "TestHelpers"], exclude: ["corpus"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     ]
 )

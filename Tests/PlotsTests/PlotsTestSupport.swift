@@ -1,13 +1,11 @@
 import Foundation
 import Testing
+import TestHelpers
 
-/// Paths the Plots tests share: the repository root and the golden files folder.
+/// Paths the Plots tests share: the golden files folder and a scratch folder.
 enum PlotsTestSupport {
-    /// The repository root, found from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// Tests/PlotsTests/golden: the expected text renderings.
-    static let goldenFolder = root.appendingPathComponent("Tests/PlotsTests/golden")
+    /// Tests/PlotsTests/golden: the expected renderings.
+    static let goldenFolder = TestSupport.root.appendingPathComponent("Tests/PlotsTests/golden")
 
     /// A scratch folder for this test run (SVG and PNG files), created on first use.
     static let scratch: URL = {

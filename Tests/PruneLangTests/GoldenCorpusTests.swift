@@ -2,13 +2,14 @@ import Foundation
 import Testing
 import Models
 @testable import PruneLang
+import TestHelpers
 
 /// Runs every script in `corpus/` and compares what it prints, shows and reports with the `.out`
 /// file beside it. A script is split into cells at lines starting with `#%%`; cells share one
 /// session, as in a notebook. `PRUNELANG_UPDATE_GOLDEN=1` rewrites the `.out` files. A script
 /// whose first line is `# requires: models` runs only where the models have been fetched.
 struct GoldenCorpusTests {
-    static let corpus = PruneLangTestSupport.root.appendingPathComponent("Tests/PruneLangTests/corpus")
+    static let corpus = TestSupport.root.appendingPathComponent("Tests/PruneLangTests/corpus")
 
     /// The corpus scripts, sorted.
     static func scripts() throws -> [URL] {

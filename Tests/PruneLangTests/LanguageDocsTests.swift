@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import PruneLang
+import TestHelpers
 
 /// docs/LANGUAGE.md is generated from the builtins registry; these tests keep it fresh and keep
 /// every builtin's example working.
 struct LanguageDocsTests {
-    static let path = PruneLangTestSupport.root.appendingPathComponent("docs/LANGUAGE.md")
+    static let path = TestSupport.root.appendingPathComponent("docs/LANGUAGE.md")
 
     @Test func languageDocsMatchTheRegistry() throws {
         let rendered = LanguageDocs.render(.standard())
