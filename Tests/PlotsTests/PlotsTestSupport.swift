@@ -4,7 +4,7 @@ import TestHelpers
 
 /// Paths the Plots tests share: the golden files folder and a scratch folder.
 enum PlotsTestSupport {
-    /// Tests/PlotsTests/golden: the expected renderings.
+    /// Tests/PlotsTests/golden: the expected text and SVG renderings.
     static let goldenFolder = TestSupport.root.appendingPathComponent("Tests/PlotsTests/golden")
 
     /// A scratch folder for this test run (SVG and PNG files), created on first use.
@@ -16,7 +16,7 @@ enum PlotsTestSupport {
     }()
 }
 
-/// Compares `text` with the golden file `Tests/PlotsTests/golden/<name>.txt`.
+/// Compares `text` with the golden file `Tests/PlotsTests/golden/<name>.<ext>` (ext "txt" unless given).
 ///
 /// To regenerate the golden files after a deliberate change to the renderers, run the tests with
 /// `PRUNELANG_UPDATE_GOLDEN=1` in the environment, e.g.
@@ -25,8 +25,9 @@ enum PlotsTestSupport {
 ///         --scratch-path .build-plots --filter PlotsTests
 ///
 /// then look at the diff (`git diff Tests/PlotsTests/golden`) before committing it.
-func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    let url = PlotsTestSupport.goldenFolder.appendingPathComponent(name + ".txt")
+func expectGolden(_ text: String, _ name: String, ext: String = "txt", sourceLocation: SourceLocation = #_sourceLocation) {
+    let file = name + "." + ext
+    let url = PlotsTestSupport.goldenFolder.appendingPathComponent(file)
     let contents = text + "\n"
     if ProcessInfo.processInfo.environment["PRUNELANG_UPDATE_GOLDEN"] == "1" {
         try? FileManager.default.createDirectory(at: PlotsTestSupport.goldenFolder, withIntermediateDirectories: true)
@@ -34,7 +35,7 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
         return
     }
     guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        Issue.record("missing golden file \(name).txt (run with PRUNELANG_UPDATE_GOLDEN=1 to create it)",
+        Issue.record("missing golden file \(file) (run with PRUNELANG_UPDATE_GOLDEN=1 to create it)",
                      sourceLocation: sourceLocation)
         return
     }
@@ -43,7 +44,7 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
         let a = contents.split(separator: "\n", omittingEmptySubsequences: false)
         let line = zip(e, a).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(e.count, a.count)
         Issue.record("""
-            \(name).txt differs at line \(line + 1) (PRUNELANG_UPDATE_GOLDEN=1 rewrites it)
+            \(file) differs at line \(line + 1) (PRUNELANG_UPDATE_GOLDEN=1 rewrites it)
             expected: \(line < e.count ? String(e[line]) : "<end>")
             actual:   \(line < a.count ? String(a[line]) : "<end>")
             --- actual output ---

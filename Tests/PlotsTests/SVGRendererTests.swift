@@ -27,6 +27,32 @@ struct SVGRendererTests {
         expectRendersToPNG(svg, "sample_\(name)")
     }
 
+    /// Figures that reach every part of the layout: turned category labels (in a small document),
+    /// a legend too long for the document ("… N more"), and a heatmap's colour bar with a legend under it.
+    static let layoutCases: [(String, Figure)] = {
+        let names = (0..<4).map { "layers.\($0).feed_forward.up_proj" }
+        let rotated = Figure.bar(categories: names, values: [3, 1, 4, 1], title: "Turned labels", xLabel: "matrix",
+                                 yLabel: "value")
+        let overflow = Figure(title: "Many series", series: (0..<30).map { i in
+            .line(x: [0, 1, 2], y: [Double(i), Double(i) + 1, Double(i) * 0.5], label: "series \(i)")
+        })
+        var heatmap = SampleFigures.heatmap()
+        heatmap.addLine(x: [0, 19], y: [0, 11], label: "diagonal")
+        heatmap.xAxis.label = "column"
+        heatmap.yAxis.label = "row"
+        return [("rotated_categories", rotated), ("legend_overflow", overflow), ("heatmap_legend", heatmap)]
+    }()
+
+    /// The SVG documents, byte for byte, against Tests/PlotsTests/golden/svg_<name>.svg.
+    @Test(arguments: (samples + layoutCases).map(\.0))
+    func matchesGoldenFile(name: String) throws {
+        let fig = try #require((Self.samples + Self.layoutCases).first { $0.0 == name }?.1)
+        let small = name == "rotated_categories"
+        let svg = fig.svg(width: small ? 320 : 640, height: small ? 240 : 400, idPrefix: "g")
+        expectGolden(svg, "svg_\(name)", ext: "svg")
+        expectWellFormedSVG(svg, "golden_\(name)")
+    }
+
     @Test func idsAreUniqueAcrossFiguresOnOnePage() {
         let a = SampleFigures.heatmap().svg(), b = SampleFigures.heatmap().svg(), c = SampleFigures.ecdf().svg()
         let pa = parseXML(a), pb = parseXML(b), pc = parseXML(c)
