@@ -19,93 +19,60 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     /// The super-block size of the K-quants (QK_K).
     public static let superBlock = 256
 
-    /// How many elements one block holds (1 for plain types).
-    public var blockSize: Int {
-        switch self {
-        case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: return 1
-        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_NL, .mxfp4: return 32
-        case .nvfp4: return 64
-        case .q1_0: return 128
-        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K, .iq2_XXS, .iq2_XS, .iq3_XXS, .iq1_S, .iq3_S,
-             .iq2_S, .iq4_XS, .iq1_M, .tq1_0, .tq2_0: return Self.superBlock
-        }
-    }
-
-    /// How many bytes one block takes in the file.
-    public var bytesPerBlock: Int {
+    /// How the type lays out its elements: one row per type, as gguf-py's `GGML_QUANT_SIZES`
+    /// (block size and bytes per block) with the ggml name and whether this library dequantises it.
+    /// Every property below reads this table.
+    public var layout: GGMLTypeLayout {
+        typealias L = GGMLTypeLayout
         let k = Self.superBlock
         switch self {
-        case .f32, .i32: return 4
-        case .f16, .bf16, .i16: return 2
-        case .i8: return 1
-        case .i64, .f64: return 8
-        case .q4_0, .iq4_NL: return 2 + 16
-        case .q4_1: return 2 + 2 + 16
-        case .q5_0: return 2 + 4 + 16
-        case .q5_1: return 2 + 2 + 4 + 16
-        case .q8_0: return 2 + 32
-        case .q8_1: return 2 + 2 + 32   // ggml's block_q8_1: fp16 d, fp16 d·Σq, 32 int8 (gguf-py's table says 40, from an older float layout)
-        case .q2_K: return 2 + 2 + k / 16 + k / 4
-        case .q3_K: return 2 + k / 4 + k / 8 + 12
-        case .q4_K: return 2 + 2 + k / 2 + 12
-        case .q5_K: return 2 + 2 + k / 2 + k / 8 + 12
-        case .q6_K: return 2 + k / 2 + k / 4 + k / 16
-        case .q8_K: return 4 + k + k / 8
-        case .iq2_XXS: return 2 + k / 4
-        case .iq2_XS: return 2 + k / 4 + k / 32
-        case .iq3_XXS: return 2 + k / 4 + k / 8
-        case .iq1_S: return 2 + k / 8 + k / 16
-        case .iq3_S: return 2 + k / 4 + k / 8 + k / 32 + 4
-        case .iq2_S: return 2 + k / 4 + k / 16
-        case .iq4_XS: return 2 + 2 + k / 2 + k / 64
-        case .iq1_M: return k / 8 + k / 16 + k / 32
-        case .tq1_0: return 2 + 4 * 13
-        case .tq2_0: return 2 + 64
-        case .mxfp4: return 1 + 16
-        case .nvfp4: return 4 + 32
-        case .q1_0: return 2 + 16
+        // (name, elements per block, bytes per block, whether `dequantize` reads it)
+        case .f32:      return L("F32",     1,  4,                                    dequantized: true)
+        case .f16:      return L("F16",     1,  2,                                    dequantized: true)
+        case .bf16:     return L("BF16",    1,  2,                                    dequantized: true)
+        case .i8:       return L("I8",      1,  1)
+        case .i16:      return L("I16",     1,  2)
+        case .i32:      return L("I32",     1,  4)
+        case .i64:      return L("I64",     1,  8)
+        case .f64:      return L("F64",     1,  8)
+        case .q4_0:     return L("Q4_0",    32, 2 + 16,                               dequantized: true)
+        case .q4_1:     return L("Q4_1",    32, 2 + 2 + 16,                           dequantized: true)
+        case .q5_0:     return L("Q5_0",    32, 2 + 4 + 16,                           dequantized: true)
+        case .q5_1:     return L("Q5_1",    32, 2 + 2 + 4 + 16,                       dequantized: true)
+        case .q8_0:     return L("Q8_0",    32, 2 + 32,                               dequantized: true)
+        // ggml's block_q8_1: fp16 d, fp16 d·Σq, 32 int8 (gguf-py's table says 40, from an older float layout)
+        case .q8_1:     return L("Q8_1",    32, 2 + 2 + 32)
+        case .iq4_NL:   return L("IQ4_NL",  32, 2 + 16)
+        case .mxfp4:    return L("MXFP4",   32, 1 + 16)
+        case .nvfp4:    return L("NVFP4",   64, 4 + 32)
+        case .q1_0:     return L("Q1_0",    128, 2 + 16)
+        case .q2_K:     return L("Q2_K",    k,  2 + 2 + k / 16 + k / 4,               dequantized: true)
+        case .q3_K:     return L("Q3_K",    k,  2 + k / 4 + k / 8 + 12,               dequantized: true)
+        case .q4_K:     return L("Q4_K",    k,  2 + 2 + k / 2 + 12,                   dequantized: true)
+        case .q5_K:     return L("Q5_K",    k,  2 + 2 + k / 2 + k / 8 + 12,           dequantized: true)
+        case .q6_K:     return L("Q6_K",    k,  2 + k / 2 + k / 4 + k / 16,           dequantized: true)
+        case .q8_K:     return L("Q8_K",    k,  4 + k + k / 8)
+        case .iq2_XXS:  return L("IQ2_XXS", k,  2 + k / 4)
+        case .iq2_XS:   return L("IQ2_XS",  k,  2 + k / 4 + k / 32)
+        case .iq3_XXS:  return L("IQ3_XXS", k,  2 + k / 4 + k / 8)
+        case .iq1_S:    return L("IQ1_S",   k,  2 + k / 8 + k / 16)
+        case .iq3_S:    return L("IQ3_S",   k,  2 + k / 4 + k / 8 + k / 32 + 4)
+        case .iq2_S:    return L("IQ2_S",   k,  2 + k / 4 + k / 16)
+        case .iq4_XS:   return L("IQ4_XS",  k,  2 + 2 + k / 2 + k / 64)
+        case .iq1_M:    return L("IQ1_M",   k,  k / 8 + k / 16 + k / 32)
+        case .tq1_0:    return L("TQ1_0",   k,  2 + 4 * 13)
+        case .tq2_0:    return L("TQ2_0",   k,  2 + 64)
         }
     }
 
+    /// How many elements one block holds (1 for plain types).
+    public var blockSize: Int { layout.blockSize }
+
+    /// How many bytes one block takes in the file.
+    public var bytesPerBlock: Int { layout.bytesPerBlock }
+
     /// The name ggml and the `gguf` package use (e.g. "Q4_K", "BF16").
-    public var name: String {
-        switch self {
-        case .f32: return "F32"
-        case .f16: return "F16"
-        case .q4_0: return "Q4_0"
-        case .q4_1: return "Q4_1"
-        case .q5_0: return "Q5_0"
-        case .q5_1: return "Q5_1"
-        case .q8_0: return "Q8_0"
-        case .q8_1: return "Q8_1"
-        case .q2_K: return "Q2_K"
-        case .q3_K: return "Q3_K"
-        case .q4_K: return "Q4_K"
-        case .q5_K: return "Q5_K"
-        case .q6_K: return "Q6_K"
-        case .q8_K: return "Q8_K"
-        case .iq2_XXS: return "IQ2_XXS"
-        case .iq2_XS: return "IQ2_XS"
-        case .iq3_XXS: return "IQ3_XXS"
-        case .iq1_S: return "IQ1_S"
-        case .iq4_NL: return "IQ4_NL"
-        case .iq3_S: return "IQ3_S"
-        case .iq2_S: return "IQ2_S"
-        case .iq4_XS: return "IQ4_XS"
-        case .i8: return "I8"
-        case .i16: return "I16"
-        case .i32: return "I32"
-        case .i64: return "I64"
-        case .f64: return "F64"
-        case .iq1_M: return "IQ1_M"
-        case .bf16: return "BF16"
-        case .tq1_0: return "TQ1_0"
-        case .tq2_0: return "TQ2_0"
-        case .mxfp4: return "MXFP4"
-        case .nvfp4: return "NVFP4"
-        case .q1_0: return "Q1_0"
-        }
-    }
+    public var name: String { layout.name }
 
     /// The type whose ggml name is `name` (case-insensitive), or nil.
     public init?(name: String) {
@@ -115,17 +82,31 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     }
 
     /// Whether this library can dequantise the type to Float32.
-    public var canDequantize: Bool {
-        switch self {
-        case .f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0,
-             .q2_K, .q3_K, .q4_K, .q5_K, .q6_K: return true
-        default: return false
-        }
-    }
+    public var canDequantize: Bool { layout.canDequantize }
 
     /// Whether the type is block-quantised (as opposed to a plain float or integer type).
     public var isQuantized: Bool { blockSize > 1 }
 
     /// The ggml name, e.g. "Q4_K".
     public var description: String { name }
+}
+
+/// One row of the ggml type table: the type's name, how many elements a block holds and how many
+/// bytes it takes, and whether this library dequantises it to Float32.
+public struct GGMLTypeLayout: Sendable, Equatable {
+    /// The ggml name, e.g. "Q4_K".
+    public let name: String
+    /// Elements per block (1 for plain types, 256 for the K-quants).
+    public let blockSize: Int
+    /// Bytes per block in the file.
+    public let bytesPerBlock: Int
+    /// Whether `dequantize` reads this type.
+    public let canDequantize: Bool
+
+    init(_ name: String, _ blockSize: Int, _ bytesPerBlock: Int, dequantized: Bool = false) {
+        self.name = name
+        self.blockSize = blockSize
+        self.bytesPerBlock = bytesPerBlock
+        self.canDequantize = dequantized
+    }
 }
