@@ -59,7 +59,7 @@ public struct GGUFFile: Sendable {
     public var keys: [String] { metadata.map(\.key) }
 
     /// The model architecture (`general.architecture`), when given.
-    public var architecture: String? { self["general.architecture"]?.string }
+    public var architecture: String? { self[GGUFKey.architecture]?.string }
 
     /// The total number of tensor elements (the model's parameter count).
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }

@@ -218,7 +218,7 @@ struct GGUFHeaderParser {
 
     /// The data alignment: `general.alignment` when present (a positive power of two), else 32.
     static func alignment(from metadata: [GGUFMetadataEntry]) throws -> Int {
-        guard let entry = metadata.first(where: { $0.key == "general.alignment" }) else { return defaultAlignment }
+        guard let entry = metadata.first(where: { $0.key == GGUFKey.alignment }) else { return defaultAlignment }
         guard let value = entry.value.int, value > 0, value & (value - 1) == 0, value <= 1 << 30 else {
             throw GGUFError(.invalidAlignment, field: "metadata 'general.alignment'", offset: entry.offset,
                             "alignment must be a positive power of two (as uint32), found \(entry.value)")

@@ -39,10 +39,10 @@ public enum GGUFWriter {
     public static func write(metadata: [(String, GGUFValue)], tensors: [Tensor], alignment: Int = 32,
                              to path: String) throws {
         guard alignment > 0, alignment & (alignment - 1) == 0 else {
-            throw GGUFError(.invalidAlignment, field: "general.alignment", offset: nil, "must be a power of two, got \(alignment)")
+            throw GGUFError(.invalidAlignment, field: GGUFKey.alignment, offset: nil, "must be a power of two, got \(alignment)")
         }
-        var entries = metadata.filter { $0.0 != "general.alignment" }
-        if alignment != 32 { entries.append(("general.alignment", .uint32(UInt32(alignment)))) }
+        var entries = metadata.filter { $0.0 != GGUFKey.alignment }
+        if alignment != 32 { entries.append((GGUFKey.alignment, .uint32(UInt32(alignment)))) }
         var keys = Set<String>(), names = Set<String>()
         for (k, _) in entries where !keys.insert(k).inserted {
             throw GGUFError(.duplicate, field: "metadata key '\(k)'", offset: nil, "is given twice")

@@ -5,36 +5,37 @@ extension ModelConfig {
     /// tied output head). Throws `ModelConfigError` naming the missing or wrong key.
     public static func fromGGUF(_ file: GGUFFile) throws -> ModelConfig {
         guard let arch = file.architecture else {
-            throw ModelConfigError(field: "general.architecture", message: "is missing")
+            throw ModelConfigError(field: GGUFKey.architecture, message: "is missing")
         }
-        func value(_ key: String) -> GGUFValue? { file["\(arch).\(key)"] }
-        func int(_ key: String) throws -> Int {
+        typealias Key = GGUFKey.Architecture
+        func value(_ key: Key) -> GGUFValue? { file[key.key(arch)] }
+        func int(_ key: Key) throws -> Int {
             guard let v = value(key)?.int else {
-                throw ModelConfigError(field: "\(arch).\(key)", message: "is missing or not an integer")
+                throw ModelConfigError(field: key.key(arch), message: "is missing or not an integer")
             }
             return v
         }
         /// A per-layer integer key stored as one number or as one number per layer.
-        func perLayer(_ key: String, layers: Int) throws -> [Int] {
+        func perLayer(_ key: Key, layers: Int) throws -> [Int] {
             if let v = value(key)?.int { return Array(repeating: v, count: layers) }
             if let a = value(key)?.array?.ints {
                 guard a.count == layers else {
-                    throw ModelConfigError(field: "\(arch).\(key)", message: "has \(a.count) entries for \(layers) layers")
+                    throw ModelConfigError(field: key.key(arch), message: "has \(a.count) entries for \(layers) layers")
                 }
                 return a
             }
-            throw ModelConfigError(field: "\(arch).\(key)", message: "is missing or not an integer (or per-layer array)")
+            throw ModelConfigError(field: key.key(arch), message: "is missing or not an integer (or per-layer array)")
         }
-        let layers = try int("block_count")
-        let widths = try perLayer("feed_forward_length", layers: layers)
-        let heads = try int("attention.head_count")
-        let kvHeadList = value("attention.head_count_kv") == nil
-            ? Array(repeating: heads, count: layers) : try perLayer("attention.head_count_kv", layers: layers)
+        let layers = try int(.blockCount)
+        let widths = try perLayer(.feedForwardLength, layers: layers)
+        let heads = try int(.headCount)
+        let kvHeadList = value(.headCountKV) == nil
+            ? Array(repeating: heads, count: layers) : try perLayer(.headCountKV, layers: layers)
         guard Set(kvHeadList).count <= 1 else {
-            throw ModelConfigError(field: "\(arch).attention.head_count_kv", message: "differs between layers, which is not supported")
+            throw ModelConfigError(field: Key.headCountKV.key(arch), message: "differs between layers, which is not supported")
         }
-        let hidden = try int("embedding_length")
-        let vocab = file["tokenizer.ggml.tokens"]?.array?.count
+        let hidden = try int(.embeddingLength)
+        let vocab = file[GGUFKey.tokens]?.array?.count
             ?? file.tensor(named: "token_embd.weight")?.rows ?? 0
         let config: ModelConfig
         switch arch {
@@ -42,19 +43,19 @@ extension ModelConfig {
             config = ModelConfig(
                 architecture: .llama, hiddenSize: hidden, intermediateSizes: widths, heads: heads,
                 kvHeads: kvHeadList.first ?? heads, vocabSize: vocab,
-                contextLength: (try? int("context_length")) ?? 2048,
-                normEpsilon: value("attention.layer_norm_rms_epsilon")?.double ?? 1e-5,
-                ropeBase: value("rope.freq_base")?.double ?? 10_000,
-                ropeDimensions: value("rope.dimension_count")?.int,
+                contextLength: (try? int(.contextLength)) ?? 2048,
+                normEpsilon: value(.layerNormRMSEpsilon)?.double ?? 1e-5,
+                ropeBase: value(.ropeFreqBase)?.double ?? 10_000,
+                ropeDimensions: value(.ropeDimensionCount)?.int,
                 tiedOutputHead: file.tensor(named: "output.weight") == nil, activation: .swiglu)
         case "bert":
             config = ModelConfig(
                 architecture: .bert, hiddenSize: hidden, intermediateSizes: widths, heads: heads,
-                kvHeads: heads, vocabSize: vocab, contextLength: (try? int("context_length")) ?? 512,
-                normEpsilon: value("attention.layer_norm_epsilon")?.double ?? 1e-12, ropeDimensions: 0,
+                kvHeads: heads, vocabSize: vocab, contextLength: (try? int(.contextLength)) ?? 512,
+                normEpsilon: value(.layerNormEpsilon)?.double ?? 1e-12, ropeDimensions: 0,
                 tiedOutputHead: false, activation: .gelu)
         default:
-            throw ModelConfigError(field: "general.architecture", message: "'\(arch)' is not supported (llama or bert)")
+            throw ModelConfigError(field: GGUFKey.architecture, message: "'\(arch)' is not supported (llama or bert)")
         }
         try config.validate()
         return config
@@ -76,25 +77,26 @@ extension ModelConfig {
         let widths = intermediateSizes
         let width: GGUFValue = Set(widths).count <= 1
             ? .uint32(UInt32(widths.first ?? 0)) : .array(.uint32(widths.map { UInt32($0) }))
+        typealias Key = GGUFKey.Architecture
         var entries: [(String, GGUFValue)] = [
-            ("general.architecture", .string(arch)),
-            ("\(arch).block_count", .uint32(UInt32(blockCount))),
-            ("\(arch).context_length", .uint32(UInt32(contextLength))),
-            ("\(arch).embedding_length", .uint32(UInt32(hiddenSize))),
-            ("\(arch).feed_forward_length", width),
-            ("\(arch).attention.head_count", .uint32(UInt32(heads))),
+            (GGUFKey.architecture, .string(arch)),
+            (Key.blockCount.key(arch), .uint32(UInt32(blockCount))),
+            (Key.contextLength.key(arch), .uint32(UInt32(contextLength))),
+            (Key.embeddingLength.key(arch), .uint32(UInt32(hiddenSize))),
+            (Key.feedForwardLength.key(arch), width),
+            (Key.headCount.key(arch), .uint32(UInt32(heads))),
         ]
         switch architecture {
         case .llama:
             entries += [
-                ("\(arch).attention.head_count_kv", .uint32(UInt32(kvHeads))),
-                ("\(arch).attention.layer_norm_rms_epsilon", .float32(Float(normEpsilon))),
-                ("\(arch).rope.freq_base", .float32(Float(ropeBase))),
-                ("\(arch).rope.dimension_count", .uint32(UInt32(ropeDimensions))),
-                ("\(arch).vocab_size", .uint32(UInt32(vocabSize))),
+                (Key.headCountKV.key(arch), .uint32(UInt32(kvHeads))),
+                (Key.layerNormRMSEpsilon.key(arch), .float32(Float(normEpsilon))),
+                (Key.ropeFreqBase.key(arch), .float32(Float(ropeBase))),
+                (Key.ropeDimensionCount.key(arch), .uint32(UInt32(ropeDimensions))),
+                (Key.vocabSize.key(arch), .uint32(UInt32(vocabSize))),
             ]
         case .bert:
-            entries += [("\(arch).attention.layer_norm_epsilon", .float32(Float(normEpsilon)))]
+            entries += [(Key.layerNormEpsilon.key(arch), .float32(Float(normEpsilon)))]
         }
         return entries
     }

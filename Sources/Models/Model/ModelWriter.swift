@@ -139,7 +139,7 @@ public enum ModelWriter {
         guard model.config.residualSize == nil else {
             throw ModelError.unsavable(path: path, reason: "model '\(model.name)' has a SliceGPT-sliced residual stream with shortcut matrices, which llama.cpp cannot load; save it as .safetensors or a folder instead (PruneLang reloads those)")
         }
-        guard model.ggufMetadata.contains(where: { $0.key == "tokenizer.ggml.model" }) else {
+        guard model.ggufMetadata.contains(where: { $0.key == GGUFKey.tokenizerModel }) else {
             throw ModelError.unsavable(path: path, reason: "model '\(model.name)' has no GGUF tokenizer metadata (it was not loaded from a GGUF file), so llama.cpp could not load it; save it as .safetensors or a folder instead")
         }
         guard weightType != .bf16 else {
@@ -150,10 +150,10 @@ public enum ModelWriter {
         let fresh = model.config.ggufMetadata()
         let freshKeys = Dictionary(fresh.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
         let arch = model.config.ggufArchitectureName
-        let sourceArch = model.ggufMetadata.first { $0.key == "general.architecture" }?.value.string ?? arch
+        let sourceArch = model.ggufMetadata.first { $0.key == GGUFKey.architecture }?.value.string ?? arch
         var metadata = [(String, GGUFValue)]()
         var emitted = Set<String>()
-        for e in model.ggufMetadata where e.key != "general.alignment" {
+        for e in model.ggufMetadata where e.key != GGUFKey.alignment {
             // The source's architecture keys move to the architecture written (llama ↔ deci).
             let key = e.key.hasPrefix(sourceArch + ".") ? arch + e.key.dropFirst(sourceArch.count) : e.key
             if let v = freshKeys[key] { metadata.append((key, v)); emitted.insert(key) }

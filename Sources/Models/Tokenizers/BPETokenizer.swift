@@ -91,7 +91,7 @@ public struct BPETokenizer: Sendable {
             return s
         }
 
-        let modelKey = "tokenizer.ggml.model"
+        let modelKey = GGUFKey.tokenizerModel
         let model = try require(modelKey)
         guard let modelName = model.string else {
             throw TokenizerError(.wrongType, field: modelKey, "expected a string, found \(model.type)")
@@ -99,7 +99,7 @@ public struct BPETokenizer: Sendable {
         guard modelName == "gpt2" else {
             throw TokenizerError(.unsupported, field: modelKey, "\"\(modelName)\" is not a byte-level BPE (\"gpt2\") tokenizer")
         }
-        let preKey = "tokenizer.ggml.pre"
+        let preKey = GGUFKey.tokenizerPre
         var pre = "default"
         if let p = value(preKey) {
             guard let s = p.string else { throw TokenizerError(.wrongType, field: preKey, "expected a string, found \(p.type)") }
@@ -115,7 +115,7 @@ public struct BPETokenizer: Sendable {
         }
         preTokenizerName = pre
 
-        let tokensKey = "tokenizer.ggml.tokens"
+        let tokensKey = GGUFKey.tokens
         let tokens = try stringArray(tokensKey)
         guard !tokens.isEmpty else { throw TokenizerError(.malformed, field: tokensKey, "the vocabulary is empty") }
         guard tokens.count < Int(Int32.max) / 2 else {
@@ -131,7 +131,7 @@ public struct BPETokenizer: Sendable {
         self.tokens = tokens
         self.idForText = idForText
 
-        let typesKey = "tokenizer.ggml.token_type"
+        let typesKey = GGUFKey.tokenTypes
         if let tv = value(typesKey) {
             guard let a = tv.array, let ints = a.ints else {
                 throw TokenizerError(.wrongType, field: typesKey, "expected an array of integers, found \(tv.array.map { "an array of \($0.elementType)" } ?? "\(tv.type)")")
@@ -160,11 +160,11 @@ public struct BPETokenizer: Sendable {
             }
             return Int32(i)
         }
-        bosID = try optionalID("tokenizer.ggml.bos_token_id")
-        eosID = try optionalID("tokenizer.ggml.eos_token_id")
-        unkID = try optionalID("tokenizer.ggml.unknown_token_id")
-        padID = try optionalID("tokenizer.ggml.padding_token_id")
-        let addBOSKey = "tokenizer.ggml.add_bos_token"
+        bosID = try optionalID(GGUFKey.bosTokenID)
+        eosID = try optionalID(GGUFKey.eosTokenID)
+        unkID = try optionalID(GGUFKey.unknownTokenID)
+        padID = try optionalID(GGUFKey.paddingTokenID)
+        let addBOSKey = GGUFKey.addBOSToken
         if let v = value(addBOSKey) {
             guard let b = v.bool else { throw TokenizerError(.wrongType, field: addBOSKey, "expected a bool, found \(v.type)") }
             addsBOSByDefault = b
@@ -186,7 +186,7 @@ public struct BPETokenizer: Sendable {
         }
         byteTokenIDs = ByteLevel.scalarForByte.map { id(String(Character(Unicode.Scalar($0)!))) }
 
-        let mergesKey = "tokenizer.ggml.merges"
+        let mergesKey = GGUFKey.merges
         let mergeTexts = try stringArray(mergesKey)
         var table = BPEMerges()
         for (rank, m) in mergeTexts.enumerated() {
