@@ -61,7 +61,7 @@ extension KernelServer {
     func helpPage(_ code: String) -> MIMEBundle? {
         var t = code.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.hasPrefix("?") { t.removeFirst() } else if t.hasSuffix("?") { t.removeLast() } else { return nil }
-        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ $0 == "_" || $0 == "." || $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+        guard !t.isEmpty, t.unicodeScalars.allSatisfy({ $0 == "." || Identifier.isContinuation($0) })
         else { return nil }
         return interpreter.inspect(code: t, cursor: t.unicodeScalars.count)
     }

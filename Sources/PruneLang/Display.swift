@@ -110,11 +110,7 @@ enum Render {
 
     /// A field name as written in a record literal: bare when it is an identifier, quoted otherwise.
     static func fieldName(_ k: String) -> String {
-        let scalars = Array(k.unicodeScalars)
-        guard let f = scalars.first, f == "_" || f.properties.isAlphabetic,
-              scalars.allSatisfy({ $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }),
-              Keyword(rawValue: k) == nil else { return quote(k) }
-        return k
+        Identifier.isName(k) ? k : quote(k)
     }
 
     /// A string as a literal with escapes.

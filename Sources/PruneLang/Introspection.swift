@@ -116,9 +116,8 @@ extension Interpreter {
     private func completionsOnCurrentThread(code: String, cursor: Int) -> Completions {
         let scalars = Array(code.unicodeScalars)
         let cur = max(0, min(cursor, scalars.count))
-        func isIdent(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
         var start = cur
-        while start > 0, isIdent(scalars[start - 1]) { start -= 1 }
+        while start > 0, Identifier.isContinuation(scalars[start - 1]) { start -= 1 }
         let word = String(String.UnicodeScalarView(scalars[start..<cur]))
         let prefixText = String(String.UnicodeScalarView(scalars[0..<cur]))
 
@@ -176,11 +175,10 @@ extension Interpreter {
 
     /// The text of the name/member/index chain ending at `end` (`m.layers[3].ffn`), or "".
     static func chainBefore(_ s: [Unicode.Scalar], _ end: Int) -> String {
-        func isIdent(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
         var i = end
         while i > 0 {
             let c = s[i - 1]
-            if isIdent(c) || c == "." { i -= 1; continue }
+            if Identifier.isContinuation(c) || c == "." { i -= 1; continue }
             if c == "]" {
                 var depth = 0
                 var j = i - 1
@@ -261,8 +259,7 @@ extension Interpreter {
     private func inspectOnCurrentThread(code: String, cursor: Int) -> MIMEBundle? {
         let scalars = Array(code.unicodeScalars)
         var end = max(0, min(cursor, scalars.count))
-        func isIdent(_ c: Unicode.Scalar) -> Bool { c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) }
-        while end < scalars.count, isIdent(scalars[end]) { end += 1 }
+        while end < scalars.count, Identifier.isContinuation(scalars[end]) { end += 1 }
         // With the cursor just after `f(`, inspect `f`.
         var chain = Self.chainBefore(scalars, end)
         if chain.isEmpty, end > 0, scalars[end - 1] == "(" { chain = Self.chainBefore(scalars, end - 1) }

@@ -47,7 +47,7 @@ public struct Lexer {
                 string()
             } else if c == "'" {
                 singleQuoted()
-            } else if isIdentStart(c) {
+            } else if Identifier.isStart(c) {
                 identifier()
             } else {
                 symbol()
@@ -62,10 +62,6 @@ public struct Lexer {
     }
 
     private func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
-    private func isIdentStart(_ c: Unicode.Scalar) -> Bool {
-        c == "_" || (c.isASCII ? ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z")) : c.properties.isAlphabetic)
-    }
-    private func isIdentChar(_ c: Unicode.Scalar) -> Bool { isIdentStart(c) || isDigit(c) }
 
     private mutating func error(_ message: String, _ start: Int, _ end: Int) {
         diagnostics.append(Diagnostic(.syntax, message, span: Span(source: source, start: start, end: end)))
@@ -125,9 +121,9 @@ public struct Lexer {
                 digits += exp + ed
             }
         }
-        if i < s.count, isIdentStart(s[i]) {
+        if i < s.count, Identifier.isStart(s[i]) {
             let bad = i
-            while i < s.count, isIdentChar(s[i]) { i += 1 }
+            while i < s.count, Identifier.isContinuation(s[i]) { i += 1 }
             error("invalid number literal '\(source.slice(start, i))'", start, i)
             _ = bad
         }
@@ -209,7 +205,7 @@ public struct Lexer {
 
     private mutating func identifier() {
         let start = i
-        while i < s.count, isIdentChar(s[i]) { i += 1 }
+        while i < s.count, Identifier.isContinuation(s[i]) { i += 1 }
         let name = source.slice(start, i)
         if let k = Keyword(rawValue: name) {
             tokens.append(Token(kind: .keyword(k), text: name, start: start, end: i))

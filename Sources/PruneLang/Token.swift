@@ -16,6 +16,26 @@ public enum TokenKind: Equatable, Sendable {
     case eof
 }
 
+/// The rule for names, in one place: a name starts with a letter (any alphabetic Unicode scalar)
+/// or `_`, and goes on with letters, `_` and the digits 0–9. The lexer, completion, inspection,
+/// the display of record field names and the kernel's `?name` help all read it from here.
+public enum Identifier {
+    /// Whether `c` can start a name.
+    public static func isStart(_ c: Unicode.Scalar) -> Bool {
+        c == "_" || (c.isASCII ? (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") : c.properties.isAlphabetic)
+    }
+
+    /// Whether `c` can continue a name.
+    public static func isContinuation(_ c: Unicode.Scalar) -> Bool { isStart(c) || (c >= "0" && c <= "9") }
+
+    /// Whether `text` is a name that is not a reserved word (so it can be written bare).
+    public static func isName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, isStart(first),
+              text.unicodeScalars.allSatisfy(isContinuation) else { return false }
+        return Keyword(rawValue: text) == nil
+    }
+}
+
 /// The reserved words of PruneLang.
 public enum Keyword: String, CaseIterable, Sendable {
     /// `fn`: a function definition or literal.

@@ -83,6 +83,28 @@ struct LexerTests {
         #expect(d2.first?.message.contains("is still open") == true)
     }
 
+    /// One identifier rule: what `Identifier` calls a name lexes as one identifier, is shown bare as
+    /// a record field, and is the word completion replaces; anything else is not.
+    @Test func oneIdentifierRuleEverywhere() {
+        let names = ["x", "_", "_x1", "W2", "café", "σ_max", "層"]
+        for n in names {
+            #expect(Identifier.isName(n), "\(n)")
+            #expect(kinds(n) == ["id(\(n))", "NL", "EOF"])
+            #expect(Render.fieldName(n) == n)
+            let code = "1 + " + n
+            let c = Interpreter().completions(code: code, cursor: code.unicodeScalars.count)
+            #expect(c.start == 4, "\(n)")
+        }
+        for n in ["", "1x", "x-y", "a.b", "x y", "x٣", "٣", "for", "true"] {
+            #expect(!Identifier.isName(n), "\(n)")
+            #expect(Render.fieldName(n) != n, "\(n)")
+        }
+        // a digit of another script continues no name, in the lexer as in completion
+        #expect(!lex("x٣").1.isEmpty)
+        let c = Interpreter().completions(code: "x٣", cursor: 2)
+        #expect(c.start == 2)
+    }
+
     @Test func locationsCountScalarsAndLines() {
         let src = SourceText("ab\ncdé\nf", name: "t", firstLine: 10)
         #expect(src.location(of: 0) == Location(line: 10, column: 1, offset: 0))
