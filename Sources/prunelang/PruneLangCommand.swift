@@ -11,7 +11,7 @@ struct PruneLangCommand: ParsableCommand {
         commandName: "prunelang",
         abstract: "Look inside language-model weights and prune them.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, DemoCommand.self, KernelCommand.self, InstallKernelCommand.self])
+        subcommands: [RunCommand.self, CellsCommand.self, DemoCommand.self, KernelCommand.self, InstallKernelCommand.self])
 
     /// Code to run instead of starting the REPL.
     @Option(name: .customShort("e"), help: "Run CODE and print the value of its last expression.")

@@ -4,7 +4,8 @@ import PruneLang
 import REPL
 
 /// `prunelang run FILE.prune [ARGS...]`: runs a script. Lines starting with `#%%` split it into
-/// cells (as in a notebook); each cell's value is shown like at the prompt. A Jupyter notebook
+/// cells as in a notebook (the rule is `ScriptCells`'; markdown cells are not run); each code
+/// cell's value is shown like at the prompt. A Jupyter notebook
 /// (`.ipynb`) runs its code cells in order the same way. Exits non-zero at the first error, after
 /// printing it with its file, line and column (a notebook's cells are named `FILE[cell N]`).
 struct RunCommand: ParsableCommand {
@@ -33,17 +34,7 @@ struct RunCommand: ParsableCommand {
                                             showAll: true, arguments: arguments))
         }
         let text = String(decoding: data, as: UTF8.self)
-        var cells: [(String, Int)] = []
-        var current: [Substring] = [], start = 1
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if line.hasPrefix("#%%") {
-                if !current.isEmpty { cells.append((current.joined(separator: "\n"), start)) }
-                current = []; start = i + 2
-            } else {
-                current.append(line)
-            }
-        }
-        if !current.isEmpty { cells.append((current.joined(separator: "\n"), start)) }
+        let cells = ScriptCells.split(text).filter { $0.kind == .code }.map { ($0.source, $0.line) }
         throw ExitCode(ScriptRunner.run(cells: cells, name: file, showAll: true, arguments: arguments))
     }
 }
@@ -104,4 +95,28 @@ struct NotebookError: Error, CustomStringConvertible {
     /// What is wrong with it.
     let description: String
     init(_ d: String) { description = d }
+}
+
+/// `prunelang cells FILE.prune`: the script's `#%%` cells as JSON, one object per cell with its
+/// `kind` ("code" or "markdown"), `source` and first `line`, split by `ScriptCells` as `run` splits
+/// them. scripts/prune-to-ipynb makes a notebook from this, so both follow one rule.
+struct CellsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cells", abstract: "Print a script's #%% cells as JSON (what scripts/prune-to-ipynb reads).")
+
+    /// The script.
+    @Argument(help: "The .prune script to split.")
+    var file: String
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            FileHandle.standardError.write(Data("prunelang: cannot read \(file)\n".utf8))
+            throw ExitCode(2)
+        }
+        let cells = ScriptCells.split(String(decoding: data, as: UTF8.self)).map { cell -> [String: Any] in
+            ["kind": cell.kind.rawValue, "source": cell.source, "line": cell.line]
+        }
+        let json = try JSONSerialization.data(withJSONObject: cells, options: [.prettyPrinted, .sortedKeys])
+        FileHandle.standardOutput.write(json + Data("\n".utf8))
+    }
 }
