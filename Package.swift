@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // PruneLang: look inside language-model weights and prune them.
 // Layering (dependencies point downward only):
-//   Numerics ← Models ← Pruning;  Plots ← PruneLang ← Kernel, REPL;  prunelang is the one executable.
+//   Numerics ← Models ← Pruning, Training;  Plots ← PruneLang ← Kernel, REPL;  prunelang is the one executable.
 import PackageDescription
 
 let package = Package(
@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Numerics", dependencies: ["CBLAS", "COpenBLASCore"]),
         .target(name: "Models", dependencies: ["Numerics", "CQuant"]),
         .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
+        // Forward and backward passes, optimisers and training loops (the small networks now).
+        .target(name: "Training", dependencies: ["Numerics"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestHelpers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestHelpers"]),
         .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics", "TestHelpers"], exclude: ["corpus"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),

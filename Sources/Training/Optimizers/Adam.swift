@@ -1,0 +1,65 @@
+import Foundation
+
+/// Adam and AdamW in PyTorch's formulation (`torch.optim.Adam`, `torch.optim.AdamW`), step t
+/// counted from 1: with weight decay λ, Adam adds λ·p to the gradient and AdamW first scales
+/// p ← p·(1 − lr·λ); then m ← β₁·m + (1 − β₁)·g, v ← β₂·v + (1 − β₂)·g², and
+/// p ← p − (lr / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε).
+public struct Adam: Optimizer {
+    /// The settings, with PyTorch's defaults (AdamW's default weight decay is 0.01: use `adamW`).
+    public struct Settings: Sendable, Equatable {
+        public var learningRate: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var epsilon: Double
+        public var weightDecay: Double
+        /// AdamW: weight decay applied to the weights directly, not through the gradient.
+        public var decoupledWeightDecay: Bool
+
+        public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
+                    weightDecay: Double = 0, decoupledWeightDecay: Bool = false) {
+            self.learningRate = learningRate
+            self.beta1 = beta1
+            self.beta2 = beta2
+            self.epsilon = epsilon
+            self.weightDecay = weightDecay
+            self.decoupledWeightDecay = decoupledWeightDecay
+        }
+
+        /// AdamW's settings with PyTorch's defaults (weight decay 0.01).
+        public static func adamW(learningRate: Double = 1e-3, weightDecay: Double = 0.01) -> Settings {
+            Settings(learningRate: learningRate, weightDecay: weightDecay, decoupledWeightDecay: true)
+        }
+    }
+
+    public let settings: Settings
+    /// Steps begun so far.
+    public private(set) var stepCount = 0
+    private var moments: [Int: (m: [Float], v: [Float])] = [:]
+
+    public init(_ settings: Settings) { self.settings = settings }
+
+    public mutating func beginStep() { stepCount += 1 }
+
+    public mutating func update(_ p: inout [Float], gradient: [Float], slot: Int) {
+        precondition(p.count == gradient.count, "a parameter and its gradient must have the same length")
+        precondition(stepCount > 0, "call beginStep() before update")
+        let s = settings
+        let t = Double(stepCount)
+        let b1 = Float(s.beta1), b2 = Float(s.beta2), eps = Float(s.epsilon), wd = Float(s.weightDecay)
+        let stepSize = Float(s.learningRate / (1 - pow(s.beta1, t)))
+        let correction2Root = Float((1 - pow(s.beta2, t)).squareRoot())
+        var (m, v) = moments.removeValue(forKey: slot) ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count))
+        if wd != 0, s.decoupledWeightDecay {
+            let keep = 1 - Float(s.learningRate) * wd
+            for i in p.indices { p[i] *= keep }
+        }
+        for i in p.indices {
+            var g = gradient[i]
+            if wd != 0, !s.decoupledWeightDecay { g += wd * p[i] }
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+        }
+        moments[slot] = (m, v)
+    }
+}
