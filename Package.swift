@@ -41,14 +41,14 @@ let package = Package(
         // Forward and backward passes, optimisers and training loops (the small networks now).
         .target(name: "Training", dependencies: ["Numerics"]),
         .target(name: "Plots"),
-        .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Plots"]),
+        .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Training", "Plots"]),
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
         // keeps the C pointers and the interpreter handed between them free of Sendable ceremony.
         .target(name: "Kernel", dependencies: [
-            "PruneLang", "CZMQ", .product(name: "Crypto", package: "swift-crypto"),
+            "PruneLang", "Numerics", "CZMQ", .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // readline's C globals (hooks, line buffer) are shared mutable state by nature: Swift 5 mode here.
-        .target(name: "REPL", dependencies: ["PruneLang", "Plots", "CReadline"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .target(name: "REPL", dependencies: ["PruneLang", "Numerics", "Plots", "CReadline"], swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // The one executable: REPL, script runner, kernel, kernelspec install, demos.
         .executableTarget(name: "prunelang", dependencies: [
