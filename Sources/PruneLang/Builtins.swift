@@ -134,6 +134,7 @@ public final class BuiltinRegistry {
         r.registerPruning()
         r.registerEmbeddings()
         r.registerEvaluation()
+        r.registerNetworks()
         return r
     }
 
