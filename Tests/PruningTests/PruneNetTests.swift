@@ -206,11 +206,11 @@ struct PruneNetTests {
     @Test func badOptionsAreClearErrors() throws {
         var o = PolicyTrainingOptions()
         o.ratio = 1.2
-        #expect(throws: PruningError("ratio must be in [0, 1), got 1.2")) { try o.validate() }
+        #expect(throws: PruningError(option: "ratio", "ratio must be in [0, 1), got 1.2")) { try o.validate() }
         o.ratio = 0.2; o.episodes = 0
-        #expect(throws: PruningError("episodes must be at least 1, got 0")) { try o.validate() }
+        #expect(throws: PruningError(option: "episodes", "episodes must be at least 1, got 0")) { try o.validate() }
         o.episodes = 1; o.temperature = 0
-        #expect(throws: PruningError("temperature must be positive, got 0.0")) { try o.validate() }
+        #expect(throws: PruningError(option: "temperature", "temperature must be positive, got 0")) { try o.validate() }
     }
 
     static func smolPolicy(_ m: Model) -> PrunePolicy {
