@@ -10,7 +10,9 @@ public struct AtomicFileError: Error, CustomStringConvertible, LocalizedError {
     /// What is wrong with it.
     public let reason: String
 
+    /// "cannot write PATH: REASON".
     public var description: String { "cannot write '\(path)': \(reason)" }
+    /// The description, for Foundation's localized error text.
     public var errorDescription: String? { description }
 }
 

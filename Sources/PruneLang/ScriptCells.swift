@@ -8,12 +8,14 @@ public struct ScriptCell: Equatable, Sendable {
         case markdown
     }
 
+    /// Code or markdown.
     public var kind: Kind
     /// The cell's text: code as written, or markdown with the comment marks taken off.
     public var source: String
     /// The script line (1-based) the cell's text starts on, so diagnostics point into the script.
     public var line: Int
 
+    /// A cell of `kind` holding `source`, starting on script line `line`.
     public init(_ kind: Kind, _ source: String, line: Int) {
         self.kind = kind
         self.source = source

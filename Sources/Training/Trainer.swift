@@ -3,13 +3,17 @@ import Numerics
 
 /// How to train: epochs, batch size, optimiser, and the seed of the mini-batch order.
 public struct TrainingOptions: Sendable, Equatable {
+    /// Passes over the training set.
     public var epochs: Int
+    /// Examples per step.
     public var batchSize: Int
+    /// The optimiser and its settings.
     public var optimizer: OptimizerChoice
     /// Seeds the shuffle: each epoch visits the examples in a fresh permutation drawn from one
     /// `SeededRandom(seed)` (the last batch of an epoch may be smaller, as PyTorch's DataLoader keeps it).
     public var seed: UInt64
 
+    /// Options with these defaults unless given.
     public init(epochs: Int = 10, batchSize: Int = 64, optimizer: OptimizerChoice = .adam(Adam.Settings()), seed: UInt64 = 0) {
         self.epochs = epochs
         self.batchSize = batchSize

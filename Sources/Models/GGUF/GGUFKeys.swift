@@ -19,8 +19,11 @@ public enum GGUFKey {
     public static let merges = "tokenizer.ggml.merges"
     /// Special token ids.
     public static let bosTokenID = "tokenizer.ggml.bos_token_id"
+    /// The end-of-sequence token id.
     public static let eosTokenID = "tokenizer.ggml.eos_token_id"
+    /// The unknown-token id.
     public static let unknownTokenID = "tokenizer.ggml.unknown_token_id"
+    /// The padding token id.
     public static let paddingTokenID = "tokenizer.ggml.padding_token_id"
     /// Whether encoding starts with the BOS token.
     public static let addBOSToken = "tokenizer.ggml.add_bos_token"

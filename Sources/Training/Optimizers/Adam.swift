@@ -7,14 +7,20 @@ import Foundation
 public struct Adam: Optimizer {
     /// The settings, with PyTorch's defaults (AdamW's default weight decay is 0.01: use `adamW`).
     public struct Settings: Sendable, Equatable {
+        /// Step size lr.
         public var learningRate: Double
+        /// Decay β₁ of the first moment.
         public var beta1: Double
+        /// Decay β₂ of the second moment.
         public var beta2: Double
+        /// ε added to the root of the second moment.
         public var epsilon: Double
+        /// Weight decay λ.
         public var weightDecay: Double
         /// AdamW: weight decay applied to the weights directly, not through the gradient.
         public var decoupledWeightDecay: Bool
 
+        /// Settings with PyTorch's defaults unless given.
         public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                     weightDecay: Double = 0, decoupledWeightDecay: Bool = false) {
             self.learningRate = learningRate
@@ -31,15 +37,19 @@ public struct Adam: Optimizer {
         }
     }
 
+    /// The settings it steps with.
     public let settings: Settings
     /// Steps begun so far.
     public private(set) var stepCount = 0
     private var moments: [Int: (m: [Float], v: [Float])] = [:]
 
+    /// An optimiser with no moments yet.
     public init(_ settings: Settings) { self.settings = settings }
 
+    /// Starts a step (t += 1); call before the step's `update`s.
     public mutating func beginStep() { stepCount += 1 }
 
+    /// Updates parameter `p` from its gradient; `slot` names the parameter, whose moments are kept.
     public mutating func update(_ p: inout [Float], gradient: [Float], slot: Int) {
         precondition(p.count == gradient.count, "a parameter and its gradient must have the same length")
         precondition(stepCount > 0, "call beginStep() before update")

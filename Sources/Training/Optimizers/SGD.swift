@@ -4,12 +4,18 @@
 public struct SGD: Optimizer {
     /// The settings, with PyTorch's defaults.
     public struct Settings: Sendable, Equatable {
+        /// Step size lr.
         public var learningRate: Double
+        /// Momentum μ (0: none).
         public var momentum: Double
+        /// Dampening of the gradient in the momentum buffer.
         public var dampening: Double
+        /// Weight decay λ (added to the gradient).
         public var weightDecay: Double
+        /// Nesterov momentum.
         public var nesterov: Bool
 
+        /// Settings with PyTorch's defaults unless given.
         public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
             self.learningRate = learningRate
             self.momentum = momentum
@@ -19,13 +25,17 @@ public struct SGD: Optimizer {
         }
     }
 
+    /// The settings it steps with.
     public let settings: Settings
     private var buffers: [Int: [Float]] = [:]
 
+    /// An optimiser with no momentum buffers yet.
     public init(_ settings: Settings) { self.settings = settings }
 
+    /// Starts a step (nothing to do for SGD).
     public mutating func beginStep() {}
 
+    /// Updates parameter `p` from its gradient; `slot` names the parameter, whose buffer is kept.
     public mutating func update(_ p: inout [Float], gradient: [Float], slot: Int) {
         precondition(p.count == gradient.count, "a parameter and its gradient must have the same length")
         let lr = Float(settings.learningRate), mu = Float(settings.momentum)
