@@ -78,13 +78,18 @@ extension Interpreter {
         // generic representation, and every call then goes through a conversion thunk.)
         guard let lastStmt = stmts.last else { return { _, _ in .value(nil) } }
         var chain = compileStatement(lastStmt)
-        // Chain from the end: each link runs its statement, then the rest unless control left.
-        for stmt in stmts.dropLast().reversed() {
+        // Chain from the end: each link runs its statement, then the rest unless control left or
+        // an interrupt arrived meanwhile (a builtin that keeps a partial result, such as
+        // train_policy, returns normally and leaves the interrupt to stop the cell here).
+        for (stmt, next) in zip(stmts.dropLast(), stmts.dropFirst()).reversed() {
             let code = compileStatement(stmt)
             let rest = chain
+            let nextSpan = next.span
             chain = { ip, f in
                 switch try code(ip, f) {
-                case .value: return try rest(ip, f)
+                case .value:
+                    try ip.checkInterrupt(at: nextSpan)
+                    return try rest(ip, f)
                 case let other: return other
                 }
             }

@@ -182,6 +182,8 @@ public final class Interpreter: @unchecked Sendable {
         do {
             var last: Value?
             if case .value(let v) = try code(self, nil) { last = v }
+            // An interrupt answered by a builtin that returned its partial result ends the cell as interrupted too.
+            if let end = program.statements.last?.span { try checkInterrupt(at: end) }
             if program.hidesValue { last = nil }
             if let v = last, !v.isNone {
                 return CellResult(value: v, display: Render.bundle(v), diagnostics: [])
