@@ -40,6 +40,19 @@ final class MLPReferenceTests: XCTestCase {
     }
 
     /// max |a − b| / max |b| (0 when b is all zero and a equals it).
+    /// Checks every layer's weights and biases (or their gradients) against the reference within
+    /// the tolerance; returns the worst per-tensor relative error.
+    func checkLayers(weights: [[Float]], biases: [[Float]], against refWeights: [[Double]], _ refBiases: [[Double]], _ label: String) -> Double {
+        var worst = 0.0
+        for l in weights.indices {
+            let ew = relativeError(weights[l], refWeights[l]), eb = relativeError(biases[l], refBiases[l])
+            XCTAssertLessThanOrEqual(ew, Self.tolerance, "\(label) layer \(l) weight")
+            XCTAssertLessThanOrEqual(eb, Self.tolerance, "\(label) layer \(l) bias")
+            worst = max(worst, ew, eb)
+        }
+        return worst
+    }
+
     func relativeError(_ a: [Float], _ b: [Double]) -> Double {
         precondition(a.count == b.count)
         let scale = b.map(abs).max() ?? 0
@@ -55,13 +68,8 @@ final class MLPReferenceTests: XCTestCase {
             let net = try network(c)
             let (loss, g) = net.lossAndGradients(c.inputs.map { Float($0) }, rows: c.rows, labels: c.labels)
             XCTAssertEqual(loss, c.loss, accuracy: 1e-6 * abs(c.loss), c.activation)
-            for l in 0..<net.layerCount {
-                let ew = relativeError(g.weights[l].data, c.weight_grads[l])
-                let eb = relativeError(g.biases[l], c.bias_grads[l])
-                XCTAssertLessThanOrEqual(ew, Self.tolerance, "\(c.activation) layer \(l) weight gradient")
-                XCTAssertLessThanOrEqual(eb, Self.tolerance, "\(c.activation) layer \(l) bias gradient")
-                worst = max(worst, ew, eb)
-            }
+            worst = max(worst, checkLayers(weights: g.weights.map(\.data), biases: g.biases, against: c.weight_grads, c.bias_grads,
+                                           "\(c.activation) gradient"))
         }
         print("MLP gradients vs PyTorch float64: worst per-tensor relative error \(worst)")
     }
@@ -87,13 +95,8 @@ final class MLPReferenceTests: XCTestCase {
                     let (loss, g) = net.lossAndGradients(x, rows: c.rows, labels: c.labels)
                     XCTAssertEqual(loss, ref.loss, accuracy: 1e-6 * abs(ref.loss), "\(c.activation) \(name) step \(k + 1)")
                     if case .sgd = choice { net.step(&sgd, gradients: g) } else { net.step(&adam, gradients: g) }
-                    for l in 0..<net.layerCount {
-                        let ew = relativeError(net.weights[l].data, ref.weights[l])
-                        let eb = relativeError(net.biases[l], ref.biases[l])
-                        XCTAssertLessThanOrEqual(ew, Self.tolerance, "\(c.activation) \(name) step \(k + 1) layer \(l) weight")
-                        XCTAssertLessThanOrEqual(eb, Self.tolerance, "\(c.activation) \(name) step \(k + 1) layer \(l) bias")
-                        worst = max(worst, ew, eb)
-                    }
+                    worst = max(worst, checkLayers(weights: net.weights.map(\.data), biases: net.biases, against: ref.weights, ref.biases,
+                                                   "\(c.activation) \(name) step \(k + 1)"))
                 }
             }
         }
