@@ -122,7 +122,7 @@ extension BuiltinRegistry {
         case .bool(let b): return .bool(b)
         case .none: return .none
         default:
-            let expected = PruneMethods.option(named: name).map { $0.kind.typeName == "bool" ? "true or false" : "a \($0.kind.typeName)" } ?? "a number, string or bool"
+            let expected = PruneMethods.option(named: name)?.kind.expected ?? "a number, string or bool"
             throw LangError(.type, "\(a.builtin.name): argument \(name) must be \(expected), got \(value.typeName)", span)
         }
     }

@@ -28,6 +28,15 @@ public struct MethodOption: Sendable {
         /// true or false.
         case bool
 
+        /// What a value must be, as messages say it: "a number", "a string", "true or false".
+        public var expected: String {
+            switch self {
+            case .number, .integer: return "a number"
+            case .choice, .text: return "a string"
+            case .bool: return "true or false"
+            }
+        }
+
         /// The type as the docs show it: "number", "string", "bool".
         public var typeName: String {
             switch self {

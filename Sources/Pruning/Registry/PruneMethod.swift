@@ -107,9 +107,7 @@ extension MethodOption {
             }
         case (.text, .string), (.bool, .bool):
             return
-        case (.number, _), (.integer, _): throw fail("\(name) must be a number")
-        case (.choice, _), (.text, _): throw fail("\(name) must be a string")
-        case (.bool, _): throw fail("\(name) must be true or false")
+        default: throw fail("\(name) must be \(kind.expected)")
         }
     }
 }

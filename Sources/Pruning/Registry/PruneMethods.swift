@@ -108,16 +108,19 @@ public enum PruneMethods {
     /// The method called `name`.
     public static func named(_ name: String) -> PruneMethod? { all.first { $0.name == name } }
 
+    /// Every method's options and a policy's, in declaration order (an option read by several methods repeats).
+    static let declaredOptions = all.flatMap(\.options) + policyOptions
+
     /// The option called `name` of any method.
     public static func option(named name: String) -> MethodOption? {
-        (all.flatMap(\.options) + policyOptions).first { $0.name == name }
+        declaredOptions.first { $0.name == name }
     }
 
     /// The shared options in first-declared order (for `prune`'s signature).
-    public static var sharedOptions: [MethodOption] {
+    public static let sharedOptions: [MethodOption] = {
         var seen = Set<String>()
-        return (all.flatMap(\.options) + policyOptions).filter { $0.shared && seen.insert($0.name).inserted }
-    }
+        return declaredOptions.filter { $0.shared && seen.insert($0.name).inserted }
+    }()
 
     /// How messages list the methods reading option `name` ("magnitude", "a policy").
     static func readers(of name: String) -> [String] {
