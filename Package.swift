@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // PruneLang: look inside language-model weights and prune them.
 // Layering (dependencies point downward only):
-//   Numerics ← Models ← Pruning, Training;  Plots ← PruneLang ← Kernel, REPL;  prunelang is the one executable.
+//   Numerics ← Models ← Training ← Pruning;  Plots ← PruneLang ← Kernel, REPL;  prunelang is the one executable.
 import PackageDescription
 
 let package = Package(
@@ -37,9 +37,10 @@ let package = Package(
         // The library layers.
         .target(name: "Numerics", dependencies: ["CBLAS", "COpenBLASCore"]),
         .target(name: "Models", dependencies: ["Numerics", "CQuant"]),
-        .target(name: "Pruning", dependencies: ["Models", "Numerics"]),
-        // Forward and backward passes, optimisers and training loops (the small networks now).
-        .target(name: "Training", dependencies: ["Numerics"]),
+        // Forward and backward passes (the llama's, the small networks'), optimisers and training loops.
+        .target(name: "Training", dependencies: ["Models", "Numerics"]),
+        // Pruners, their registry, and the pruning studies on small networks (which train).
+        .target(name: "Pruning", dependencies: ["Training", "Models", "Numerics"]),
         .target(name: "Plots"),
         .target(name: "PruneLang", dependencies: ["Numerics", "Models", "Pruning", "Training", "Plots"]),
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
@@ -64,8 +65,8 @@ let package = Package(
         .target(name: "TestHelpers", path: "Tests/TestHelpers"),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestHelpers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics", "TestHelpers"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Models", "Numerics", "TestHelpers"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Numerics", "TestHelpers"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "Models", "Numerics", "TestHelpers"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestHelpers"]),
         .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics", "TestHelpers"], exclude: ["corpus"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
