@@ -58,7 +58,7 @@ let package = Package(
         ]),
 
         // Benchmarks: the Swift half of `bench/run` (the other half is the reference tool, in Python).
-        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models", "Pruning"],
+        .executableTarget(name: "prunelang-bench", dependencies: ["Numerics", "Models", "Pruning", "Training"],
                           path: "bench/Sources/prunelang-bench"),
 
         // Paths and reference helpers shared by the test targets (repo root, models, venv Python).
