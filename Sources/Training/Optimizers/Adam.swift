@@ -37,14 +37,27 @@ public struct Adam: Optimizer {
         }
     }
 
-    /// The settings it steps with.
-    public let settings: Settings
+    /// The settings it steps with; a schedule changes `settings.learningRate` between steps.
+    public var settings: Settings
     /// Steps begun so far.
     public private(set) var stepCount = 0
     private var moments: [Int: (m: [Float], v: [Float])] = [:]
 
     /// An optimiser with no moments yet.
     public init(_ settings: Settings) { self.settings = settings }
+
+    /// An optimiser resumed from a checkpoint: `stepCount` steps taken, these moments per slot.
+    public init(_ settings: Settings, stepCount: Int, moments: [Int: (m: [Float], v: [Float])]) {
+        self.settings = settings
+        self.stepCount = stepCount
+        self.moments = moments
+    }
+
+    /// The first and second moments kept for `slot` (nil before its first update).
+    public func moments(of slot: Int) -> (m: [Float], v: [Float])? { moments[slot] }
+
+    /// The slots that have moments.
+    public var slots: [Int] { moments.keys.sorted() }
 
     /// Starts a step (t += 1); call before the step's `update`s.
     public mutating func beginStep() { stepCount += 1 }
@@ -59,16 +72,25 @@ public struct Adam: Optimizer {
         let stepSize = Float(s.learningRate / (1 - pow(s.beta1, t)))
         let correction2Root = Float((1 - pow(s.beta2, t)).squareRoot())
         var (m, v) = moments.removeValue(forKey: slot) ?? ([Float](repeating: 0, count: p.count), [Float](repeating: 0, count: p.count))
-        if wd != 0, s.decoupledWeightDecay {
-            let keep = 1 - Float(s.learningRate) * wd
-            for i in p.indices { p[i] *= keep }
-        }
-        for i in p.indices {
-            var g = gradient[i]
-            if wd != 0, !s.decoupledWeightDecay { g += wd * p[i] }
-            m[i] = b1 * m[i] + (1 - b1) * g
-            v[i] = b2 * v[i] + (1 - b2) * g * g
-            p[i] -= stepSize * m[i] / (v[i].squareRoot() / correction2Root + eps)
+        let decay: Float = (wd != 0 && s.decoupledWeightDecay) ? 1 - Float(s.learningRate) * wd : 1
+        let coupled: Float = (wd != 0 && !s.decoupledWeightDecay) ? wd : 0
+        let n = p.count
+        p.withUnsafeMutableBufferPointer { pp in
+            m.withUnsafeMutableBufferPointer { mp in
+                v.withUnsafeMutableBufferPointer { vp in
+                    gradient.withUnsafeBufferPointer { gp in
+                        for i in 0..<n {
+                            let pi = pp[i] * decay
+                            let g = gp[i] + coupled * pp[i]
+                            let mi = b1 * mp[i] + (1 - b1) * g
+                            let vi = b2 * vp[i] + (1 - b2) * g * g
+                            mp[i] = mi
+                            vp[i] = vi
+                            pp[i] = pi - stepSize * mi / (vi.squareRoot() / correction2Root + eps)
+                        }
+                    }
+                }
+            }
         }
         moments[slot] = (m, v)
     }
