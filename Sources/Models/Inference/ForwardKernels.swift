@@ -4,13 +4,13 @@ import Foundation
 /// on raw row-major buffers: RMSNorm and LayerNorm (sums in Float64, as ggml does), SwiGLU and
 /// GELU, a causal softmax row, and the helpers that split rows over the cores. (Products are
 /// `Linear`'s; RoPE is `RoPE`'s; llama.cpp's own variants are in `LlamaCppArithmetic`.)
-enum ForwardKernels {
+public enum ForwardKernels {
     /// Each of `rows` rows of width `d` of `x`, RMS-normalised and scaled by `weight`, into `out`.
     /// The mean square divides by `meanOver` when given (SliceGPT's sliced stream keeps the
     /// original hidden size there), else by `d`. With `floatScale` the scale is ggml's:
     /// mean = Float(sum / n), scale = 1 / sqrt(mean + Float(ε)) in Float (llama.cpp's arithmetic);
     /// else 1/sqrt(sum/n + ε) in Double, rounded once.
-    static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: [Float], epsilon: Double,
+    public static func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, d: Int, weight: [Float], epsilon: Double,
                         meanOver: Int? = nil, floatScale: Bool = false, out: UnsafeMutablePointer<Float>) {
         let divisor = Double(meanOver ?? d)
         weight.withUnsafeBufferPointer { w in
@@ -45,7 +45,7 @@ enum ForwardKernels {
     }
 
     /// gate ← SiLU(gate) ⊙ up, element-wise over `count` values (SwiGLU).
-    static func swiglu(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+    public static func swiglu(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         parallelChunks(count) { range in
             for i in range { let g = gate[i]; gate[i] = g / (1 + exp(-g)) * up[i] }
         }
@@ -61,7 +61,7 @@ enum ForwardKernels {
     /// Softmax of `cols` values of row `r` in place, with entries after `limit` (exclusive)
     /// masked out (set to 0): the causal mask when `limit` is the query's position + 1.
     @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, cols: Int, limit: Int) {
+    public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, cols: Int, limit: Int) {
         let n = min(limit, cols)
         var m = -Float.infinity
         for j in 0..<n where row[j] > m { m = row[j] }
@@ -73,7 +73,7 @@ enum ForwardKernels {
     }
 
     /// Runs `body` for every row index, split over the cores.
-    static func parallelRows(_ rows: Int, _ body: (Int) -> Void) {
+    public static func parallelRows(_ rows: Int, _ body: (Int) -> Void) {
         let workers = rows >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, rows) : 1
         if workers == 1 { for r in 0..<rows { body(r) }; return }
         withoutActuallyEscaping(body) { body in
@@ -86,7 +86,7 @@ enum ForwardKernels {
     }
 
     /// Runs `body` on contiguous chunks of 0..<count, split over the cores.
-    static func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
+    public static func parallelChunks(_ count: Int, _ body: (Range<Int>) -> Void) {
         let workers = count >= 1 << 14 ? ProcessInfo.processInfo.activeProcessorCount : 1
         if workers == 1 { body(0..<count); return }
         let chunk = (count + workers - 1) / workers

@@ -19,8 +19,8 @@ import Numerics
 /// drops it: a changed weight is never multiplied stale, and from then on meets Float32
 /// activations.
 ///
-/// A backward pass belongs beside `apply` (for y = x·Wᵀ: dx = dy·W, dW = dyᵀ·x, in the same
-/// layouts).
+/// The backward pass is beside `apply` (for y = x·Wᵀ: dx = dy·W, dW += dyᵀ·x, in the same
+/// layouts, Float32 on BLAS).
 public struct Linear: Sendable {
     /// The weight, out × in (y = x·Wᵀ). Changing it drops `stored`.
     public var weight: Matrix { didSet { stored = nil } }
@@ -60,6 +60,49 @@ public struct Linear: Sendable {
     /// y += x·Wᵀ for `rows` input rows x (rows × in) and y rows × out (a residual connection).
     public func apply(_ x: [Float], rows t: Int, addingTo y: inout [Float]) {
         product(x, rows: t, into: &y, accumulate: true)
+    }
+
+    /// The backward pass of `apply` for the upstream gradient dy (rows × out) and the forward's
+    /// input x (rows × in): adds dyᵀ·x to `weightGradient` (out × in; gradients accumulate, the
+    /// caller zeroes them once per step) and returns dx = dy·W (rows × in). Float32 on BLAS over
+    /// `weight`, whatever the forward's arithmetic.
+    public func backward(_ dy: [Float], input x: [Float], rows t: Int, weightGradient: inout Matrix) -> [Float] {
+        accumulateWeightGradient(dy, input: x, rows: t, into: &weightGradient)
+        var dx = [Float](repeating: 0, count: t * inputs)
+        backward(dy, rows: t, addingTo: &dx)
+        return dx
+    }
+
+    /// dW += dyᵀ·x: the weight's gradient from dy (rows × out) and the forward's input x (rows × in).
+    public func accumulateWeightGradient(_ dy: [Float], input x: [Float], rows t: Int, into dW: inout Matrix) {
+        let n = outputs, k = inputs
+        precondition(dy.count == t * n && x.count == t * k && dW.rows == n && dW.cols == k,
+                     "a \(n) × \(k) linear's weight gradient needs \(t) × \(n) gradients, \(t) × \(k) inputs and an \(n) × \(k) gradient")
+        guard t > 0, n > 0, k > 0 else { return }
+        dy.withUnsafeBufferPointer { dyp in
+            x.withUnsafeBufferPointer { xp in
+                dW.data.withUnsafeMutableBufferPointer { gp in
+                    StridedBLAS.gemm(transA: true, m: n, n: k, k: t, a: dyp.baseAddress!, lda: n,
+                                     b: xp.baseAddress!, ldb: k, beta: 1, c: gp.baseAddress!, ldc: k)
+                }
+            }
+        }
+    }
+
+    /// dx += dy·W: the input's gradient (rows × in) from dy (rows × out), added to `dx` (inputs
+    /// that feed several layers, as q, k and v share theirs, sum their gradients).
+    public func backward(_ dy: [Float], rows t: Int, addingTo dx: inout [Float]) {
+        let n = outputs, k = inputs
+        precondition(dy.count == t * n && dx.count == t * k, "a \(n) × \(k) linear's input gradient needs \(t) × \(n) gradients and \(t) × \(k) outputs")
+        guard t > 0, k > 0, n > 0 else { return }
+        dy.withUnsafeBufferPointer { dyp in
+            weight.data.withUnsafeBufferPointer { wp in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    StridedBLAS.gemm(m: t, n: k, k: n, a: dyp.baseAddress!, lda: n, b: wp.baseAddress!, ldb: k,
+                                     beta: 1, c: dxp.baseAddress!, ldc: k)
+                }
+            }
+        }
     }
 
     /// y (+)= x·Wᵀ in this layer's arithmetic (see the type's doc).

@@ -3,12 +3,12 @@ import Foundation
 /// Rotary position embedding as llama.cpp applies it to GGUF llama weights ("normal" mode):
 /// within each head, dimensions (2i, 2i+1) are rotated by the angle pos·base^(−2i/ropeDims),
 /// for i < ropeDims/2; the remaining dimensions pass through.
-enum RoPE {
+public enum RoPE {
     /// Rotates `x` (rows × heads·headDim, row r at position positions[r]) in place. The angles are
     /// exact (Double) unless `ggmlAngles`: then they are computed as ggml's rope cache does, in
     /// Float, θ_0 = pos and θ_{i+1} = θ_i·powf(base, −2/ropeDims), with cosf/sinf of each, and the
     /// rotation fused as llama.cpp's build does it: fma(x0, cos, −x1·sin), fma(x0, sin, x1·cos).
-    static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, positions: [Int],
+    public static func apply(_ x: inout [Float], rows: Int, heads: Int, headDim: Int, ropeDims: Int, base: Double, positions: [Int],
                       ggmlAngles: Bool = false) {
         precondition(positions.count == rows, "one position per row")
         let half = ropeDims / 2
