@@ -234,6 +234,30 @@ public struct LlamaTrainingModel: Sendable {
         }
     }
 
+    /// Replaces the values of the parameter called `name` (same count; a masked projection is
+    /// re-masked, a tied head follows the embedding). Throws on an unknown name or a wrong count.
+    public mutating func setParameter(named name: String, to values: [Float]) throws {
+        guard let kind = Self.kind(of: name, blocks: weights.blocks.count), let old = value(kind) else {
+            throw LlamaTrainingError("no parameter named \(name)")
+        }
+        guard old.count == values.count else { throw LlamaTrainingError("\(name) has \(old.count) values, got \(values.count)") }
+        switch kind {
+        case .embedding:
+            weights.embedding.data = values
+            if tiedHead { weights.head = Linear(weights.embedding) }
+        case .head: weights.head.weight.data = values
+        case .outputNorm: weights.outputNorm = values
+        case let .attentionNorm(b): weights.blocks[b].attentionNorm = values
+        case let .ffnNorm(b): weights.blocks[b].ffnNorm = values
+        case let .linear(b, p):
+            let kp = Self.keyPath(Self.projections[p])
+            weights.blocks[b][keyPath: kp].weight.data = values
+            if let mask = masks[b][p] { Self.applyMask(mask, to: &weights.blocks[b][keyPath: kp].weight.data) }
+        case let .loraA(b, p): adapters[b][p]!.a.data = values
+        case let .loraB(b, p): adapters[b][p]!.b.data = values
+        }
+    }
+
     /// The kind of the parameter called `name` in a model of `blocks` blocks.
     static func kind(of name: String, blocks: Int) -> ParameterKind? {
         var stem = name, suffix = ""
