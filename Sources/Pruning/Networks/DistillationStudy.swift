@@ -41,10 +41,10 @@ public enum DistillationStudy {
         public var teacherSizes: [Int] = [64, 300, 100, 10]
         /// Epochs of the teacher's training.
         public var teacherEpochs: Int = 15
-        /// The student's widths.
-        public var studentSizes: [Int] = [64, 16, 10]
+        /// The student's widths (a tenth of LeNet-300-100's weights).
+        public var studentSizes: [Int] = [64, 32, 10]
         /// The student's epochs on the full training set (scaled by 1/fraction on a subset).
-        public var studentEpochs: Int = 10
+        public var studentEpochs: Int = 40
         /// The temperatures of the soft runs.
         public var temperatures: [Double] = [1, 2, 4, 8]
         /// The fractions of the training set.
