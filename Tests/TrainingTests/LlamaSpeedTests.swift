@@ -28,6 +28,17 @@ final class LlamaSpeedTests: XCTestCase {
                 loss = g.loss
                 XCTAssertTrue(g.loss.isFinite)
             }
+            if lora == nil, !checkpointing {   // the AdamW step over every parameter (moments allocated on the first)
+                var trained = model, adam = Adam(.adamW(learningRate: 1e-4))
+                let g = try model.lossAndGradients(ids)
+                var steps: [Double] = []
+                for _ in 0..<2 {
+                    let start = Date()
+                    trained.step(g, optimizer: &adam)
+                    steps.append(Date().timeIntervalSince(start))
+                }
+                print(String(format: "SmolLM2 AdamW step over %d parameters: %.2f s first, %.2f s after", model.parameters.count, steps[0], steps[1]))
+            }
             let bytes = model.activationBytes(sequences: batch, length: seq)
             print(String(format: "SmolLM2 %@: forward+backward %.2f s (best of 2; %.0f tokens/s), loss %.3f, activations kept %.0f MiB (peak %.0f MiB)",
                          label, times.min()!, Double(seq * batch) / times.min()!, loss, Double(bytes.kept) / 1048576, Double(bytes.peak) / 1048576))
