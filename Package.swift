@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "Numerics", "TestHelpers"]),
         .testTarget(name: "PlotsTests", dependencies: ["Plots", "TestHelpers"]),
-        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Numerics", "TestHelpers"], exclude: ["corpus"]),
+        .testTarget(name: "PruneLangTests", dependencies: ["PruneLang", "Plots", "Models", "Pruning", "Training", "Numerics", "TestHelpers"], exclude: ["corpus"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel"]),
     ]
 )

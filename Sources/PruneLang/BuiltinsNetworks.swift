@@ -81,39 +81,42 @@ extension BuiltinRegistry {
             name: "train",
             params: [.required("net", "network"),
                      .required("data", "dataset|record", "a dataset, or a record with `train` (and `validation`, scored after each epoch)"),
-                     .optional("epochs", "number", default: .number(10)),
-                     .optional("lr", "number", default: .none, "learning rate; none: 0.001 for adam/adamw, 0.05 for sgd"),
-                     .optional("batch", "number", default: .number(32), "examples per step"),
-                     .optional("optimizer", "string", default: .string("adam"), "\"adam\", \"adamw\" or \"sgd\""),
-                     .optional("momentum", "number", default: .number(0.9), "sgd's momentum"),
-                     .optional("weight_decay", "number", default: .number(0), "L2 for sgd and adam, decoupled for adamw"),
-                     .optional("seed", "number", default: .number(0), "seeds the order of the mini-batches")],
+                    ] + Self.optimiserParams,
             returns: "network", category: "small networks",
             doc: "Trains a copy of the network on softmax cross-entropy with mini-batches in a seeded order (a fresh permutation every epoch; the last batch may be smaller) and returns the new network, which carries its training: `.curve` (a record per step: step, epoch, examples, loss, seconds), `.epochs` (mean loss and validation accuracy per epoch), `.figure`, `.loss`. Optimisers follow PyTorch's SGD (momentum, dampening 0) and Adam/AdamW (β = 0.9, 0.999, ε = 1e-8). Weights a mask prunes stay zero through every step. Progress shows each step's loss; Ctrl-C stops training and returns the network as of the last finished step, marked interrupted (so `net = train(...)` keeps it), and the cell stops at its next step.",
             example: "s = spirals(n=50, seed=1)\nnet = train(mlp([2, 16, 2], seed=0), s, epochs=2, batch=20)\nlen(net.curve)") { a in
                 let net = try a.network("net")
                 let (trainSet, validation) = try a.trainingData("data")
-                let name = try a.choice("optimizer", ["adam", "adamw", "sgd"])
-                let lr = a.has("lr") ? try a.number("lr", "positive") { $0 > 0 && $0.isFinite } : (name == "sgd" ? 0.05 : 1e-3)
-                let wd = try a.number("weight_decay", "non-negative") { $0 >= 0 && $0.isFinite }
-                let choice: OptimizerChoice
-                switch name {
-                case "sgd": choice = .sgd(SGD.Settings(learningRate: lr, momentum: try a.number("momentum", "in [0, 1)") { $0 >= 0 && $0 < 1 }, weightDecay: wd))
-                case "adamw": choice = .adam(.adamW(learningRate: lr, weightDecay: wd))
-                default: choice = .adam(Adam.Settings(learningRate: lr, weightDecay: wd))
-                }
-                let options = TrainingOptions(epochs: try a.int("epochs", 0...1_000_000), batchSize: try a.int("batch", 1...1_000_000),
-                                              optimizer: choice, seed: try a.seed())
-                guard trainSet.features == net.network.sizes.first! else {
-                    throw a.fail(argument: "data", "\(trainSet.name) has \(trainSet.features) features, the network takes \(net.network.sizes.first!)")
-                }
-                guard trainSet.classes <= net.network.sizes.last! else {
-                    throw a.fail(argument: "data", "\(trainSet.name) has \(trainSet.classes) classes, the network has \(net.network.sizes.last!) outputs")
-                }
+                let options = try Self.trainingOptions(a)
+                try Self.checkTrains(net, on: trainSet, a)
                 let result: TrainingResult
                 do { result = try Trainer.train(net.network, on: trainSet, validation: validation, options: options, progress: a.reporter()) }
                 catch let e as TrainingError { throw a.fail(e.description) }
                 // Interrupted: the network of the last finished step is the value, and the cell stops at its next step.
+                if result.interrupted { a.interpreter.interrupt() }
+                return .object(NetworkObject(result.network, training: result, options: options))
+            })
+        register(Builtin(
+            name: "distill",
+            params: [.required("student", "network"), .required("teacher", "network"),
+                     .required("data", "dataset|record", "a dataset, or a record with `train` (and `validation`)"),
+                     .optional("temperature", "number", default: .number(4), "T: both networks' logits are divided by T before the softmax"),
+                     .optional("alpha", "number", default: .number(0.1), "weight of the hard-label cross-entropy; 1 − alpha weighs the soft targets")]
+                + Self.optimiserParams,
+            returns: "network", category: "small networks",
+            doc: "Knowledge distillation (Hinton et al. 2015): trains a copy of the student on the teacher's outputs softened at temperature T, with loss (1 − α)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + α·CE(labels, softmax(student)). The teacher is frozen; its logits are computed batch by batch. T² keeps the soft term's gradients the same size as T changes; α = 1 is plain training on the labels, α = 0 learns from the teacher alone (its \"dark knowledge\": how much it thinks a 3 looks like an 8). Everything else (batches, optimiser, masks, `.curve`, Ctrl-C) is as in `train`.",
+            example: "b = blobs(n=30, seed=3)\nteacher = train(mlp([2, 32, 3], seed=0), b, epochs=5)\nstudent = distill(mlp([2, 4, 3], seed=1), teacher, b, temperature=2, epochs=5)\naccuracy(student, b) > 0.8") { a in
+                let student = try a.network("student"), teacher = try a.network("teacher")
+                let (trainSet, validation) = try a.trainingData("data")
+                let options = try Self.trainingOptions(a)
+                try Self.checkTrains(student, on: trainSet, a)
+                let t = try a.number("temperature", "positive") { $0 > 0 && $0.isFinite }
+                let alpha = try a.number("alpha", "in [0, 1]") { $0 >= 0 && $0 <= 1 }
+                let result: TrainingResult
+                do {
+                    result = try Trainer.distill(student.network, teacher: teacher.network, on: trainSet, temperature: t, alpha: alpha,
+                                                 options: options, validation: validation, progress: a.reporter())
+                } catch let e as TrainingError { throw a.fail(e.description) }
                 if result.interrupted { a.interpreter.interrupt() }
                 return .object(NetworkObject(result.network, training: result, options: options))
             })
@@ -173,6 +176,44 @@ extension Arguments {
     func checkFits(_ net: NetworkObject, _ d: Dataset, _ name: String) throws {
         guard d.features == net.network.sizes.first!, d.classes <= net.network.sizes.last! else {
             throw fail(argument: name, "\(d.name) (\(d.features) features, \(d.classes) classes) does not fit a network of sizes [\(net.network.sizes.map(String.init).joined(separator: ", "))]")
+        }
+    }
+}
+
+extension BuiltinRegistry {
+    /// The training options `train` and `distill` share.
+    static var optimiserParams: [Param] { [
+        .optional("epochs", "number", default: .number(10)),
+        .optional("lr", "number", default: .none, "learning rate; none: 0.001 for adam/adamw, 0.05 for sgd"),
+        .optional("batch", "number", default: .number(32), "examples per step"),
+        .optional("optimizer", "string", default: .string("adam"), "\"adam\", \"adamw\" or \"sgd\""),
+        .optional("momentum", "number", default: .number(0.9), "sgd's momentum"),
+        .optional("weight_decay", "number", default: .number(0), "L2 for sgd and adam, decoupled for adamw"),
+        .optional("seed", "number", default: .number(0), "seeds the order of the mini-batches"),
+    ] }
+
+    /// The epochs, batch, optimiser and seed a call to `train` or `distill` asks for.
+    static func trainingOptions(_ a: Arguments) throws -> TrainingOptions {
+        let name = try a.choice("optimizer", ["adam", "adamw", "sgd"])
+        let lr = a.has("lr") ? try a.number("lr", "positive") { $0 > 0 && $0.isFinite } : (name == "sgd" ? 0.05 : 1e-3)
+        let wd = try a.number("weight_decay", "non-negative") { $0 >= 0 && $0.isFinite }
+        let choice: OptimizerChoice
+        switch name {
+        case "sgd": choice = .sgd(SGD.Settings(learningRate: lr, momentum: try a.number("momentum", "in [0, 1)") { $0 >= 0 && $0 < 1 }, weightDecay: wd))
+        case "adamw": choice = .adam(.adamW(learningRate: lr, weightDecay: wd))
+        default: choice = .adam(Adam.Settings(learningRate: lr, weightDecay: wd))
+        }
+        return TrainingOptions(epochs: try a.int("epochs", 0...1_000_000), batchSize: try a.int("batch", 1...1_000_000),
+                               optimizer: choice, seed: try a.seed())
+    }
+
+    /// Fails on `data` when the network cannot train on it (features or classes do not fit).
+    static func checkTrains(_ net: NetworkObject, on set: Dataset, _ a: Arguments) throws {
+        guard set.features == net.network.sizes.first! else {
+            throw a.fail(argument: "data", "\(set.name) has \(set.features) features, the network takes \(net.network.sizes.first!)")
+        }
+        guard set.classes <= net.network.sizes.last! else {
+            throw a.fail(argument: "data", "\(set.name) has \(set.classes) classes, the network has \(net.network.sizes.last!) outputs")
         }
     }
 }

@@ -19,14 +19,15 @@ extension BuiltinRegistry {
     func registerPrune() {
         let list = PruneMethods.all.map { "`\($0.name)` (\($0.summary))" }.joined(separator: "; ")
         register(Builtin(
-            name: "prune", params: [.required("model", "model"), .required("method", "string|policy", "a method name or a trained policy"),
+            name: "prune", params: [.required("model", "model|network"), .required("method", "string|policy", "a method name or a trained policy"),
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")]
                 + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method or by a trained PruneNet policy (from `train_policy`). Methods: \(list). `ratio` is what the method removes: FFN neurons for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the fraction of d for slicegpt, blocks for shortgpt/laco. An option a method does not read is an error. `prune_methods()` lists each method's options; `prune_methods(\"wanda\")` gives one method's details.",
+            doc: "Returns `model` pruned by a method or by a trained PruneNet policy (from `train_policy`). Methods: \(list). `ratio` is what the method removes: FFN neurons for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the fraction of d for slicegpt, blocks for shortgpt/laco. An option a method does not read is an error. A small network (from `mlp`) is pruned the same way by \(PruneMethods.networkMethods.map(\.name).joined(separator: ", ")): masks for the unstructured ones (`net.masks`, `net.sparsity`; masked weights stay zero when it trains), a smaller network for the row methods (whole hidden neurons go). `prune_methods()` lists each method's options; `prune_methods(\"wanda\")` gives one method's details.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
+                if case .object(let o as NetworkObject) = a.value("model") { return try Self.pruneNetwork(o, a) }
                 let m = try a.model("model")
                 var request = PruneRequest(ratios: try Self.ratioList(a), seed: try a.seed())
                 do { _ = try request.blockRatios(m.model.blockCount) } catch let e as PruningError { throw a.fail(argument: "ratio", e.message) }
@@ -57,7 +58,7 @@ extension BuiltinRegistry {
                 guard a.has("name") else {
                     let rows: [[Table.Cell]] = PruneMethods.all.map { m in
                         [.text(m.name), .text(m.summary), .text(m.ratioMeaning), .text(m.options.map(\.name).joined(separator: ", ")),
-                         .text(m.needsCalibration ? "C4" : "—"), .text(m.architectures.map(\.rawValue).joined(separator: ", "))]
+                         .text(m.needsCalibration ? "C4" : "—"), .text(m.runsOn.joined(separator: ", "))]
                     }
                     return .object(TableObject(Table(title: "pruning methods", headers: ["method", "what it does", "ratio", "options", "calibration", "runs on"], rows: rows)))
                 }
@@ -69,11 +70,32 @@ extension BuiltinRegistry {
             })
     }
 
+    /// `prune` on a small network: one ratio, a method name (a policy prunes models only), the
+    /// options the method reads; the result is a new network (masked, or smaller).
+    static func pruneNetwork(_ net: NetworkObject, _ a: Arguments) throws -> Value {
+        var request = PruneRequest(ratios: try Self.ratioList(a), seed: try a.seed())
+        guard case .string(let name) = a.value("method") else {
+            if a.value("method").typeName == "policy" { throw a.fail(argument: "method", "a policy prunes language models; prune a network by a method name") }
+            throw a.typeError("method", expected: "method name")
+        }
+        let method: PruneMethod
+        do { method = try PruneMethods.method(named: name) } catch let e as PruningError { throw a.fail(argument: "method", e.message) }
+        try Self.setOptions(a, method: method, in: &request)
+        do {
+            let pruned = try PruneMethods.prune(net.network, method: method, request: request)
+            let from = net.training != nil ? "a trained network" : (net.origin.map { "a network \($0)" } ?? "an untrained network")
+            return .object(NetworkObject(pruned, origin: "pruned by \(method.name) at \(formatNumber(request.ratios[0])) from \(from)"))
+        } catch let e as PruningError {
+            throw Self.located(e, a)
+        }
+    }
+
     /// A method's help: summary, ratio, calibration, architectures, details and options.
     static func methodHelp(_ m: PruneMethod) -> String {
         var out = "\(m.name): \(m.summary).\nratio: \(m.ratioMeaning)\(m.perBlockRatios ? " (a list gives each block its own)" : "").\n"
         out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed" : "none") + "\n"
-        out += "runs on: " + m.architectures.map(\.rawValue).joined(separator: ", ")
+        out += "runs on: " + m.runsOn.joined(separator: ", ")
+        if m.runsOnNetworks { out += "\non a network, ratio is " + m.networkRatioMeaning }
         if !m.details.isEmpty { out += "\n\n" + m.details }
         if !m.options.isEmpty {
             out += "\n\nOptions:"

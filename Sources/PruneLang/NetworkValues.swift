@@ -1,6 +1,7 @@
 import Foundation
 import Numerics
 import Plots
+import Pruning
 import Training
 
 /// A small network (an MLP) as a language value, with what trained it when it was trained: its
@@ -13,20 +14,23 @@ public final class NetworkObject: HostObject {
     public let training: TrainingResult?
     /// The options it was trained with (nil when untrained).
     public let options: TrainingOptions?
+    /// How it was made when not by training (e.g. "magnitude 0.9 of a trained network").
+    public let origin: String?
 
-    /// Wraps `network`, with the training that produced it when there was one.
-    public init(_ network: MLP, training: TrainingResult? = nil, options: TrainingOptions? = nil) {
+    /// Wraps `network`, with the training that produced it when there was one, or how it was made.
+    public init(_ network: MLP, training: TrainingResult? = nil, options: TrainingOptions? = nil, origin: String? = nil) {
         self.network = network
         self.training = training
         self.options = options
+        self.origin = origin
     }
 
     /// "network".
     public var typeName: String { "network" }
     /// Members of a network.
     public var memberNames: [String] {
-        ["activation", "biases", "curve", "epochs", "figure", "interrupted", "loss", "lr", "optimizer", "params",
-         "seconds", "sizes", "weights"]
+        ["activation", "biases", "curve", "epochs", "figure", "interrupted", "layer_sparsity", "loss", "lr", "masks", "optimizer",
+         "params", "remaining", "seconds", "sizes", "sparsity", "weights"]
     }
 
     /// The member `name`.
@@ -46,6 +50,10 @@ public final class NetworkObject: HostObject {
             })
         case "figure": return .object(FigureObject(curveFigure()))
         case "interrupted": return .bool(training?.interrupted ?? false)
+        case "layer_sparsity": return .vector(NetworkPruning.layerSparsities(network))
+        case "masks": return .list(network.masks.map { $0.map { .matrix($0) } ?? .none })
+        case "remaining": return .number(Double(NetworkPruning.remainingWeights(network)))
+        case "sparsity": return .number(NetworkPruning.sparsity(network))
         case "loss": return training?.steps.last.map { .number($0.loss) } ?? .none
         case "lr": return options.map { .number($0.optimizer.learningRate) } ?? .none
         case "optimizer": return options.map { .string($0.optimizer.name) } ?? .none
@@ -72,18 +80,20 @@ public final class NetworkObject: HostObject {
     /// One line: sizes, activation, parameters, and how it was trained.
     public func display() -> MIMEBundle {
         var text = "<network \(sizesText) \(network.activation.rawValue), \(network.parameterCount) params"
+        let sparsity = NetworkPruning.sparsity(network)
+        if sparsity > 0 { text += ", \(formatNumber((sparsity * 1000).rounded() / 10))% of weights masked" }
         if let training, let options {
             text += ", trained \(training.epochs.count) epoch\(training.epochs.count == 1 ? "" : "s") (\(training.steps.count) steps, \(options.optimizer.name), lr \(formatNumber(options.optimizer.learningRate)), batch \(options.batchSize))"
             if training.interrupted { text += ", interrupted" }
         } else {
-            text += ", untrained"
+            text += ", " + (origin ?? "untrained")
         }
         return MIMEBundle(text: text + ">")
     }
 
     /// Help on networks.
     public var helpText: String? {
-        "network: a multilayer perceptron (linear layers with bias, an activation between them, logits out). Make one with mlp(sizes), train it with train(net, data) (a new network carrying .curve), score it with accuracy(net, split). Members: " + memberNames.joined(separator: ", ")
+        "network: a multilayer perceptron (linear layers with bias, an activation between them, logits out). Make one with mlp(sizes), train it with train(net, data) (a new network carrying .curve), score it with accuracy(net, split), prune it with prune(net, \"magnitude\", ratio=0.8) (masks, which stay zero as it trains) or prune(net, \"magnitude-rows\", ratio=0.5) (a smaller network). masks holds each layer's 0/1 mask (none for a dense layer): heatmap(net.masks[0]) shows it. Members: " + memberNames.joined(separator: ", ")
     }
 }
 

@@ -8,6 +8,7 @@ import TestHelpers
 /// file beside it. A script is split into cells at lines starting with `#%%`; cells share one
 /// session, as in a notebook. `PRUNELANG_UPDATE_GOLDEN=1` rewrites the `.out` files. A script
 /// whose first line is `# requires: models` runs only where the models have been fetched.
+/// `PRUNELANG_GOLDEN_ONLY=name` runs (or rewrites) only the scripts whose file name contains it.
 struct GoldenCorpusTests {
     static let corpus = TestSupport.root.appendingPathComponent("Tests/PruneLangTests/corpus")
 
@@ -71,7 +72,9 @@ struct GoldenCorpusTests {
         let update = ProcessInfo.processInfo.environment["PRUNELANG_UPDATE_GOLDEN"] == "1"
         let scripts = try Self.scripts()
         #expect(scripts.count >= 10, "the corpus has its scripts")
+        let only = ProcessInfo.processInfo.environment["PRUNELANG_GOLDEN_ONLY"]
         for script in scripts where try Self.requirementsMet(script) {
+            if let only, !script.lastPathComponent.contains(only) { continue }
             let got = try Self.transcript(of: script)
             let golden = script.deletingPathExtension().appendingPathExtension("out")
             if update {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Models
 import Pruning
+import Training
 import PruneLang
 import TestHelpers
 
@@ -44,7 +45,21 @@ struct PruneMethodEntryTests {
     /// The options that make each method cheapest: one calibration window, one policy episode.
     static func cheapOptions(_ method: PruneMethod) -> [String] { ["calib", "episodes"].filter(method.reads) }
 
-    @Test(arguments: PruneMethods.all.map(\.name))
+    @Test(arguments: PruneMethods.networkMethods.map(\.name))
+    func builtinAndLibraryGiveTheSameNetwork(_ name: String) throws {
+        let interp = Interpreter(output: { _ in })
+        let r = interp.run(cell: "n = mlp([6, 10, 8, 3], seed=1);\nx = prune(n, \"\(name)\", ratio=0.5, seed=3);")
+        try #require(r.succeeded, "\(name): \(r.renderedDiagnostics)")
+        guard case .object(let n as NetworkObject)? = interp["n"], case .object(let x as NetworkObject)? = interp["x"] else {
+            Issue.record("n and x are not networks"); return
+        }
+        let method = try #require(PruneMethods.named(name))
+        let library = try PruneMethods.prune(n.network, method: method, request: PruneRequest(ratio: 0.5, seed: 3))
+        #expect(library == x.network, "\(name): the builtin and the library entry differ")
+        #expect(library != n.network, "\(name) changed nothing")
+    }
+
+    @Test(arguments: PruneMethods.all.filter(\.runsOnModels).map(\.name))
     func builtinAndLibraryGiveTheSameModel(_ name: String) throws {
         let interp = try Self.session()
         let method = try #require(PruneMethods.named(name))

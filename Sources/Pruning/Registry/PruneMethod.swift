@@ -1,5 +1,6 @@
 import Numerics
 import Models
+import Training
 
 /// A pruning method declared once: its name, what it does and what `ratio` means for it, the
 /// options it reads, whether it draws calibration data, the architectures it runs on, and how it
@@ -24,8 +25,20 @@ public struct PruneMethod: Sendable {
     public let architectures: [Architecture]
     /// Whether blocks may have ratios of their own (a list of ratios).
     public let perBlockRatios: Bool
-    /// Prunes `model` as `request` asks, reporting through `progress`.
-    let run: @Sendable (Model, PruneRequest, ProgressReporter) throws -> Model
+    /// Prunes `model` as `request` asks, reporting through `progress` (nil: the method prunes
+    /// networks only).
+    let run: (@Sendable (Model, PruneRequest, ProgressReporter) throws -> Model)?
+    /// Prunes a small network as `request` asks (nil: the method prunes models only).
+    let network: (@Sendable (MLP, PruneRequest) throws -> MLP)?
+    /// What `ratio` means on a network, when the method prunes them.
+    public let networkRatioMeaning: String
+
+    /// Whether it prunes language models.
+    public var runsOnModels: Bool { run != nil }
+    /// Whether it prunes small networks (`MLP`s).
+    public var runsOnNetworks: Bool { network != nil }
+    /// What it runs on, for help: the architectures, and "network" when it prunes networks.
+    public var runsOn: [String] { (runsOnModels ? architectures.map(\.rawValue) : []) + (runsOnNetworks ? ["network"] : []) }
     /// The name of the pruned model: `model`'s name and a suffix of the method and ratio.
     let suffix: @Sendable (PruneRequest) -> String
 
@@ -33,7 +46,8 @@ public struct PruneMethod: Sendable {
     public init(name: String, described: String? = nil, summary: String, ratioMeaning: String, details: String = "",
                 options: [MethodOption] = [], needsCalibration: Bool = false, architectures: [Architecture] = [.llama, .bert],
                 perBlockRatios: Bool = false, suffix: (@Sendable (PruneRequest) -> String)? = nil,
-                run: @escaping @Sendable (Model, PruneRequest, ProgressReporter) throws -> Model) {
+                network: (@Sendable (MLP, PruneRequest) throws -> MLP)? = nil, networkRatioMeaning: String = "",
+                run: (@Sendable (Model, PruneRequest, ProgressReporter) throws -> Model)?) {
         self.name = name
         self.described = described ?? name
         self.summary = summary
@@ -44,6 +58,8 @@ public struct PruneMethod: Sendable {
         self.architectures = architectures
         self.perBlockRatios = perBlockRatios
         self.run = run
+        self.network = network
+        self.networkRatioMeaning = networkRatioMeaning
         self.suffix = suffix ?? { r in "\(name)-" + PruneMethod.ratioLabel(r) }
     }
 

@@ -1,5 +1,6 @@
 import Numerics
 import Models
+import Training
 
 /// Every pruning method, each declared once, and the one way into them: `prune(model, method:,
 /// request:, progress:)`. The language's `prune` builtin, its help and its errors, the benches and
@@ -35,11 +36,15 @@ public enum PruneMethods {
     /// The methods, in the order help lists them.
     public static let all: [PruneMethod] = [
         PruneMethod(name: "random-rows", summary: "keep FFN neurons uniformly at random (the paper's Table 16 baseline)",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true) { m, r, p in
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true,
+                    network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .random, seed: r.seed) },
+                    networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
             try RowPruners.prune(m, method: .random, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
         },
-        PruneMethod(name: "magnitude-rows", summary: "keep the neurons whose state-matrix row (gate for llama, up for BERT) has the largest L2 norm",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true) { m, r, p in
+        PruneMethod(name: "magnitude-rows", summary: "keep the neurons whose state-matrix row (gate for llama, up for BERT, incoming weights for a network) has the largest L2 norm",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true,
+                    network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .magnitude, seed: r.seed) },
+                    networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
             try RowPruners.prune(m, method: .magnitude, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
         },
         PruneMethod(name: "prunenet", summary: "train a PruneNet policy on the model (no calibration data) and apply it",
@@ -63,11 +68,20 @@ public enum PruneMethods {
         PruneMethod(name: "magnitude", summary: "zero the smallest |w| of the seven linears of every block, per matrix or over all of them",
                     ratioMeaning: "the fraction of weights zeroed (the sparsity)",
                     details: "Unstructured: the seven linears q/k/v/o/gate/up/down of every block; embeddings and head stay dense. scope=\"layer\" zeroes ratio of each matrix, scope=\"global\" one threshold over all of them; pattern=\"2:4\" keeps the 2 largest of every 4 consecutive input weights instead.",
-                    options: [pattern, scope], suffix: unstructuredSuffix("magnitude")) { m, r, p in
+                    options: [pattern, scope], suffix: unstructuredSuffix("magnitude"),
+                    network: { n, r in
+                        if r.pattern != nil { throw PruningError(option: "pattern", "pattern applies to models; a network is pruned by ratio") }
+                        return try NetworkPruning.magnitude(n, ratio: r.ratios[0], scope: r.scope == .global ? .global : .layer)
+                    },
+                    networkRatioMeaning: "the fraction of weights masked (of each layer, or of all of them with scope=\"global\"); masked weights stay zero through training") { m, r, p in
             try MagnitudePruning.prune(m, pattern: r.pattern ?? .fraction(r.ratios[0]), scope: r.scope, progress: p)
         },
         calibratedUnstructured(.wanda, summary: "zero the lowest |W_ij|·‖X_j‖₂ of each output row (Wanda; calibration activations, no update)"),
         calibratedUnstructured(.sparsegpt, summary: "prune with SparseGPT's OBS weight reconstruction (H = 2XᵀX/n, 1% dampening, blocks of 128 columns)"),
+        PruneMethod(name: "random", summary: "mask a seeded uniformly random fraction of each layer's weights (the unstructured control)",
+                    ratioMeaning: "the fraction of each layer's weights masked",
+                    network: { n, r in try NetworkPruning.random(n, ratio: r.ratios[0], seed: r.seed) },
+                    networkRatioMeaning: "the fraction of each layer's weights masked", run: nil),
         PruneMethod(name: "slicegpt", summary: "rotate the residual stream onto its principal components and slice it (SliceGPT)",
                     ratioMeaning: "the fraction of the hidden size d sliced away",
                     details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form.",
@@ -133,6 +147,9 @@ public enum PruneMethods {
     public static func prune(_ model: Model, method: PruneMethod, request: PruneRequest,
                              progress: ProgressReporter = .none) throws -> Model {
         let arch = model.config.architecture
+        guard let run = method.run else {
+            throw PruningError(option: "method", "\(method.name) prunes networks only; '\(model.name)' is a \(arch.rawValue) model")
+        }
         guard method.architectures.contains(arch) else {
             let names = method.architectures.map(\.rawValue).joined(separator: " and ")
             throw PruningError(option: "method", "\(method.name) runs on \(names) models; '\(model.name)' is a \(arch.rawValue) model")
@@ -141,9 +158,32 @@ public enum PruneMethods {
             throw PruningError(option: "ratio", "\(method.name) takes one ratio for all blocks, got a list")
         }
         _ = try request.blockRatios(model.blockCount)
-        var out = try method.run(model, request, progress)
+        var out = try run(model, request, progress)
         out.name = "\(model.name)-\(method.suffix(request))"
         return out
+    }
+
+    /// The methods that prune small networks.
+    public static var networkMethods: [PruneMethod] { all.filter(\.runsOnNetworks) }
+
+    /// `network` pruned by `method` as `request` asks (one ratio; seed, scope as the method reads
+    /// them). Unstructured methods return the network with masks, structured ones a smaller network.
+    public static func prune(_ network: MLP, method: PruneMethod, request: PruneRequest) throws -> MLP {
+        guard let run = method.network else {
+            let names = networkMethods.map { "\"\($0.name)\"" }.joined(separator: ", ")
+            throw PruningError(option: "method", "\(method.described) prunes language models, not networks; a network is pruned by \(names)")
+        }
+        guard let ratio = request.uniformRatio, request.ratios.count == 1 else {
+            throw PruningError(option: "ratio", "a network is pruned at one ratio, not a list")
+        }
+        guard ratio >= 0, ratio < 1 else {
+            throw PruningError(option: "ratio", "ratio must be in [0, 1), got \(PruningError.format(ratio))")
+        }
+        do {
+            return try run(network, request)
+        } catch let e as TrainingError {
+            throw PruningError(option: "ratio", e.description)
+        }
     }
 
     /// `model` pruned by the method called `name` (see `prune(_:method:request:progress:)`).
