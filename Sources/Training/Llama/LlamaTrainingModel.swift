@@ -485,8 +485,9 @@ public struct LlamaTrainingModel: Sendable {
     }
 
     /// The loss of `batch` (sequences × (seq + 1) ids: inputs [0..<seq], targets [1...seq]; the
-    /// mean over all predicted positions) and the gradient of every trainable parameter.
-    public func lossAndGradients(_ batch: [[Int32]]) throws -> LlamaGradients {
+    /// mean over all predicted positions) and the gradient of every trainable parameter. `head`
+    /// picks the loss: next-token cross-entropy, or distillation from a teacher's logits.
+    public func lossAndGradients(_ batch: [[Int32]], head: LlamaLossHead = .crossEntropy) throws -> LlamaGradients {
         let shape = try checkBatch(batch)
         let t = shape.rows, positions = shape.positions
         let inputs = batch.flatMap { $0.dropLast() }, targets = batch.flatMap { $0.dropFirst() }
@@ -506,7 +507,7 @@ public struct LlamaTrainingModel: Sendable {
         var logits = weights.head.apply(hf, rows: t)
         keptFloats += x.count + hf.count + logits.count
         grads.keptActivationBytes = keptFloats * 4
-        grads.loss = NextTokenCrossEntropy.lossAndGradient(logits: &logits, rows: t, vocab: weights.head.outputs, targets: targets)
+        grads.loss = head.lossAndGradient(logits: &logits, rows: t, vocab: weights.head.outputs, targets: targets)
 
         // Output head (tied: its gradient adds into the embedding's), then the final norm.
         if lora == nil {
