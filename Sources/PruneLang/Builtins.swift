@@ -135,6 +135,7 @@ public final class BuiltinRegistry {
         r.registerEmbeddings()
         r.registerEvaluation()
         r.registerNetworks()
+        r.registerTraining()
         r.registerStudies()
         return r
     }

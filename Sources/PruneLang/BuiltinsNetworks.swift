@@ -98,19 +98,22 @@ extension BuiltinRegistry {
             })
         register(Builtin(
             name: "distill",
-            params: [.required("student", "network"), .required("teacher", "network"),
-                     .required("data", "dataset|record", "a dataset, or a record with `train` (and `validation`)"),
-                     .optional("temperature", "number", default: .number(4), "T: both networks' logits are divided by T before the softmax"),
+            params: [.required("student", "network|model"), .required("teacher", "network|model"),
+                     .optional("data", "dataset|record|string", default: .none, "networks: a dataset, or a record with `train` (and `validation`); models: a text, \"c4\" when none"),
+                     .optional("temperature", "number", default: .none, "T: both logits are divided by T before the softmax; none: 4 for networks, 2 for models"),
                      .optional("alpha", "number", default: .number(0.1), "weight of the hard-label cross-entropy; 1 − alpha weighs the soft targets")]
-                + Self.optimiserParams,
+                + Self.distillParams,
             returns: "network", category: "small networks",
-            doc: "Knowledge distillation (Hinton et al. 2015): trains a copy of the student on the teacher's outputs softened at temperature T, with loss (1 − α)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + α·CE(labels, softmax(student)). The teacher is frozen; its logits are computed batch by batch. T² keeps the soft term's gradients the same size as T changes; α = 1 is plain training on the labels, α = 0 learns from the teacher alone (its \"dark knowledge\": how much it thinks a 3 looks like an 8). Everything else (batches, optimiser, masks, `.curve`, Ctrl-C) is as in `train`.",
+            doc: "Knowledge distillation (Hinton et al. 2015): trains a copy of the student on the teacher's outputs softened at temperature T, with loss (1 − α)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + α·CE(labels, softmax(student)). The teacher is frozen; its logits are computed batch by batch. T² keeps the soft term's gradients the same size as T changes; α = 1 is plain training on the labels, α = 0 learns from the teacher alone (its \"dark knowledge\": how much it thinks a 3 looks like an 8). For networks everything else (batches, optimiser, masks, `.curve`, Ctrl-C) is as in `train`. With a llama student (a pruned model, say) and its dense teacher, it trains as `finetune` does (steps, seq, batch, lr, lora, targets, warmup, accumulate, clip, checkpoint, resume; data \"c4\" by default) on this loss over the vocabulary, T = 2 by default, the teacher's logits computed for every batch as the student trains; it returns a model carrying `.curve`.",
             example: "b = blobs(n=30, seed=3)\nteacher = train(mlp([2, 32, 3], seed=0), b, epochs=5)\nstudent = distill(mlp([2, 4, 3], seed=1), teacher, b, temperature=2, epochs=5)\naccuracy(student, b) > 0.8") { a in
+                if case .object(let o) = a.value("student"), o is ModelObject { return try Self.trainModel(a, distillation: true) }
+                try Self.rejectModelOptions(a)
                 let student = try a.network("student"), teacher = try a.network("teacher")
+                guard a.has("data") else { throw a.fail(argument: "data", "distilling a network needs data: a dataset, or a record with `train`") }
                 let (trainSet, validation) = try a.trainingData("data")
                 let options = try Self.trainingOptions(a)
                 try Self.checkTrains(student, on: trainSet, a)
-                let t = try a.number("temperature", "positive") { $0 > 0 && $0.isFinite }
+                let t = a.has("temperature") ? try a.number("temperature", "positive") { $0 > 0 && $0.isFinite } : 4
                 let alpha = try a.number("alpha", "in [0, 1]") { $0 >= 0 && $0 <= 1 }
                 let result: TrainingResult
                 do {
@@ -203,7 +206,7 @@ extension BuiltinRegistry {
         case "adamw": choice = .adam(.adamW(learningRate: lr, weightDecay: wd))
         default: choice = .adam(Adam.Settings(learningRate: lr, weightDecay: wd))
         }
-        return TrainingOptions(epochs: try a.int("epochs", 0...1_000_000), batchSize: try a.int("batch", 1...1_000_000),
+        return TrainingOptions(epochs: try a.int("epochs", 0...1_000_000), batchSize: a.has("batch") ? try a.int("batch", 1...1_000_000) : 32,
                                optimizer: choice, seed: try a.seed())
     }
 

@@ -1,6 +1,19 @@
 import Numerics
 import Models
 import Plots
+import Training
+
+/// How a model was trained by `finetune` or `distill`: its curve and settings.
+public struct ModelTraining {
+    /// "fine-tuned", "distilled (LoRA rank 8)"...
+    public var what: String
+    /// One record per step.
+    public var curve: [FineTuningStep]
+    /// Whether Ctrl-C stopped it.
+    public var interrupted: Bool
+    /// The peak learning rate, the sequence length, the batch and the data's name.
+    public var learningRate: Double, sequence: Int, batch: Int, data: String
+}
 
 /// A loaded model as a language value: `m.layers`, `m.embed`, `m.config`; shows itself as its
 /// summary table. Holds the forward pass and tokenizer once built, so repeated `ppl` or
@@ -15,13 +28,19 @@ public final class ModelObject: HostObject {
     /// The sentence embedder (BERT models), built on first use.
     private var embedderCache: SentenceEmbedder?
 
-    /// Wraps `model`.
-    public init(_ model: Model) { self.model = model }
+    /// How `finetune` or `distill` made it (nil otherwise).
+    public let training: ModelTraining?
+
+    /// Wraps `model`, with the training that made it when there was one.
+    public init(_ model: Model, training: ModelTraining? = nil) {
+        self.model = model
+        self.training = training
+    }
 
     /// "model".
     public var typeName: String { "model" }
     /// Members of a model.
-    public var memberNames: [String] { ["blocks", "config", "embed", "head", "layers", "name", "params", "path", "summary"] }
+    public var memberNames: [String] { ["blocks", "config", "curve", "embed", "figure", "head", "interrupted", "layers", "name", "params", "path", "summary"] }
 
     /// The member `name`.
     public func member(_ name: String) throws -> Value? {
@@ -35,8 +54,22 @@ public final class ModelObject: HostObject {
         case "head": return model.has(.outputHead) ? weight(.outputHead) : weight(.tokenEmbedding)
         case "summary": return .object(TableObject(ModelTables.summary(model)))
         case "config": return ModelTables.configRecord(model.config)
+        case "curve":
+            return .list((training?.curve ?? []).map { s in
+                .record(Record([("step", .number(Double(s.step))), ("tokens", .number(Double(s.tokens))), ("loss", .number(s.loss)),
+                                ("lr", .number(s.learningRate)), ("grad_norm", .number(s.gradientNorm)), ("seconds", .number(s.seconds))]))
+            })
+        case "figure": return training.map { .object(FigureObject(curveFigure($0))) } ?? Value.none
+        case "interrupted": return .bool(training?.interrupted ?? false)
         default: return nil
         }
+    }
+
+    /// The loss of every training step against the tokens seen.
+    func curveFigure(_ t: ModelTraining) -> Figure {
+        Figure.line(x: t.curve.map { Double($0.tokens) }, y: t.curve.map(\.loss), label: "batch loss",
+                    title: "\(model.name) \(t.what) on \(t.data) (seq \(t.sequence) × batch \(t.batch), lr \(formatNumber(t.learningRate)))",
+                    xLabel: "training tokens", yLabel: "loss")
     }
 
     func weight(_ role: TensorRole) -> Value {
@@ -51,7 +84,9 @@ public final class ModelObject: HostObject {
 
     /// One line: name, architecture, parameters.
     public var summary: String {
-        "<model \(model.name): \(model.config.architecture.rawValue), \(model.blockCount) blocks, \(ModelSummary.shortCount(model.parameterCount)) params>"
+        var trained = ""
+        if let t = training { trained = ", \(t.what) \(t.curve.count) steps" + (t.interrupted ? " (interrupted)" : "") }
+        return "<model \(model.name): \(model.config.architecture.rawValue), \(model.blockCount) blocks, \(ModelSummary.shortCount(model.parameterCount)) params\(trained)>"
     }
 
     /// The blocks, for `len(m)` and `for l in m`.
