@@ -1,6 +1,8 @@
 """Every notebook in notebooks/ executes top to bottom under nbclient with the PruneLang kernel (the
-kernelspec conftest.py installs into a temporary prefix), and lecture 1's outputs are the real ones:
-the model summary, SVG figures, a KS distance, perplexities and the saved model's widths."""
+kernelspec conftest.py installs into a temporary prefix), lecture 1's outputs are the real ones:
+the model summary, SVG figures, a KS distance, perplexities and the saved model's widths; the
+small-network lecture's studies come back as figures and tables; and every notebook is committed with
+the outputs of a full run."""
 import pathlib
 import re
 
@@ -9,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import BIN, ROOT
+from notebook_params import apply_ci_parameters
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.skipif(not BIN.exists(), reason="needs the release build (.build/release/prunelang)")
@@ -35,10 +38,11 @@ def texts(cell):
 
 @pytest.fixture(scope="module")
 def executed():
-    """Each notebook, executed once for this module."""
+    """Each notebook, executed once for this module, with its parameters cells' shrunk CI variants."""
     done = {}
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
+        apply_ci_parameters(nb)
         NotebookClient(nb, kernel_name="prunelang", timeout=900, resources={"metadata": {"path": str(ROOT)}}).execute()
         done[path.name] = nb
     return done
@@ -86,3 +90,35 @@ def test_lecture_one_outputs(executed):
     table = [o for o in outputs_of(by_source("table([")) if o["output_type"] == "execute_result"][0]["data"]
     assert "<table" in table["text/html"] and "magnitude rows 10%" in table["text/plain"]
     assert texts(code[-1]).strip()  # the reloaded model's first FFN width
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "digits").exists(), reason="needs scripts/fetch-models")
+def test_small_networks_lecture_outputs(executed):
+    nb = executed["03-small-networks.ipynb"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    by_source = lambda s: next(c for c in code if s in c.source)
+    # LeNet-300-100 learns the digits.
+    assert float(result(by_source("net = train(mlp([64, 300, 100, 10]"))) > 0.9
+    # Pruning to 90% keeps the sparsity through retraining.
+    sparsity, acc = (float(x) for x in result(by_source("r = train(p, d")).strip("[]").split(","))
+    assert abs(sparsity - 0.9) < 1e-9 and acc > 0.8
+    # Each study shows an SVG figure with its series and an HTML summary table.
+    for source, series in [("sweep = sparsity_sweep", ["one-shot", "iterative"]),
+                           ("tickets = lottery", ["winning ticket", "rewind 20", "random reinit", "random mask"]),
+                           ("ds = distill_study", ["soft (10% of the data)", "hard (10% of the data)", "teacher"]),
+                           ("ss = structure_study", ["structured", "unstructured"])]:
+        shown = [o for o in outputs_of(by_source(source)) if o["output_type"] == "execute_result"][0]["data"]
+        assert "<svg" in shown["text/html"] and "<table" in shown["text/html"], source
+        for name in series:
+            assert name in shown["text/plain"], (source, name)
+
+
+def test_notebooks_are_committed_with_the_outputs_of_a_run():
+    """A reader who only opens the file sees every figure and table: each code cell of a committed
+    lecture carries an execution count and, unless it only binds names, outputs."""
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.get("execution_count") for c in code), f"{path.name}: every code cell was run"
+        shown = [c for c in code if c.get("outputs")]
+        assert len(shown) >= len(code) - 2, f"{path.name}: cells without outputs"
