@@ -1,0 +1,99 @@
+/// The bytes one weight matrix takes at each stage of the pipeline: dense Float32 → pruned →
+/// k-bit quantised → entropy-coded. Every stage after "dense" stores the sparsity pattern the
+/// cheapest honest way (`PatternCost`) whenever the matrix has zeros, and the quantised stages
+/// store their scales (Float32) and zero points. The entropy-coded stage is measured by really
+/// coding the survivors' codes with rANS (stream plus frequency table), not estimated.
+public struct CompressionStages: Sendable {
+    /// Elements of the dense original (more than `elements` when rows were removed).
+    public let denseElements: Int
+    /// Elements now.
+    public let elements: Int
+    /// Non-zero elements now (the survivors that get codes).
+    public let nonzeros: Int
+    /// The quantisation used.
+    public let bits: Int
+    /// Dense Float32 bytes: denseElements × 4.
+    public let denseBytes: Int
+    /// Pruned, Float32 survivors plus the pattern.
+    public let prunedBytes: Int
+    /// k-bit codes of the survivors, packed, plus the pattern, scales and zero points.
+    public let quantizedBytes: Int
+    /// Entropy-coded codes (rANS stream and table) plus the pattern, scales and zero points.
+    public let codedBytes: Int
+    /// The pattern's cost (nil when the matrix has no zeros, so it needs no pattern).
+    public let pattern: PatternCost?
+    /// Bytes of the pattern (0 without one).
+    public let patternBytes: Int
+    /// Bytes of scales and zero points.
+    public let scaleBytes: Int
+    /// Shannon entropy of the survivors' codes, bits per code.
+    public let codeEntropy: Double
+    /// Bytes of the rANS stream of the codes (without the table).
+    public let ransStreamBytes: Int
+    /// Bytes of the rANS frequency table.
+    public let ransTableBytes: Int
+    /// Bytes of the Huffman-coded codes (code words plus table), for comparison.
+    public let huffmanBytes: Int
+    /// The quantisation itself.
+    public let quantization: RTNQuantization
+
+    /// Measures `w` quantised to `bits` (see `quantizeRTN`); `denseElements` is the size of the
+    /// original before structured pruning (default: `w`'s own).
+    public init(_ w: Matrix, bits: Int, symmetric: Bool = true, groups: QuantizationGroups = .tensor,
+                denseElements: Int? = nil) throws {
+        let q = try quantizeRTN(w, bits: bits, symmetric: symmetric, groups: groups, keepZeros: true)
+        quantization = q
+        self.bits = bits
+        elements = w.count
+        self.denseElements = max(denseElements ?? w.count, w.count)
+        let nz = w.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        nonzeros = nz
+        denseBytes = self.denseElements * 4
+        if nz < w.count {
+            let p = PatternCost(mask: w.data.map { $0 != 0 })
+            pattern = p
+            patternBytes = (p.cheapest.bits + 7) / 8
+        } else {
+            pattern = nil
+            patternBytes = 0
+        }
+        scaleBytes = (q.groupCount * q.bitsPerGroup + 7) / 8
+        prunedBytes = nz * 4 + patternBytes
+        let coded = q.codedCodes
+        quantizedBytes = (coded.count * bits + 7) / 8 + patternBytes + scaleBytes
+        // The codes as symbols 0..<2^bits (symmetric codes shifted by 2^(bits−1)).
+        let offset: Int32 = q.symmetric ? Int32(1 << (bits - 1)) : 0
+        var counts = [Int](repeating: 0, count: 1 << bits)
+        let symbols = coded.map { Int($0 + offset) }
+        for s in symbols { counts[s] += 1 }
+        codeEntropy = shannonEntropy(counts: counts)
+        let rans = try RANSCode(counts: counts)
+        ransStreamBytes = try rans.encode(symbols).count
+        ransTableBytes = rans.tableBytes
+        let huff = try HuffmanCode(counts: counts)
+        huffmanBytes = (huff.payloadBits + 7) / 8 + VarInt.size(UInt64(symbols.count)) + huff.tableBytes
+        codedBytes = ransStreamBytes + ransTableBytes + patternBytes + scaleBytes
+    }
+
+    /// Bits per original (dense) weight at a stage's byte count.
+    public func bitsPerWeight(_ bytes: Int) -> Double {
+        denseElements == 0 ? 0 : Double(bytes) * 8 / Double(denseElements)
+    }
+}
+
+/// Packs integer codes `bits` wide (their low bits, two's complement), first code in the low bits
+/// of the first byte: the plain k-bit file a general-purpose compressor would be given.
+public func packCodes(_ codes: [Int32], bits: Int) -> [UInt8] {
+    precondition((1...8).contains(bits))
+    var out = [UInt8](repeating: 0, count: (codes.count * bits + 7) / 8)
+    let mask = UInt32((1 << bits) - 1)
+    var bitPos = 0
+    for c in codes {
+        let v = UInt32(bitPattern: c) & mask
+        let byte = bitPos >> 3, off = bitPos & 7
+        out[byte] |= UInt8(truncatingIfNeeded: v << UInt32(off))
+        if off + bits > 8 { out[byte + 1] |= UInt8(truncatingIfNeeded: v >> UInt32(8 - off)) }
+        bitPos += bits
+    }
+    return out
+}
