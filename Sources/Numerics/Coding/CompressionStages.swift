@@ -14,11 +14,12 @@ public struct CompressionStages: Sendable {
     public let bits: Int
     /// Dense Float32 bytes: denseElements × 4.
     public let denseBytes: Int
-    /// Pruned, Float32 survivors plus the pattern.
+    /// Pruned: Float32 survivors plus the pattern (or dense Float32 when that is smaller).
     public let prunedBytes: Int
-    /// k-bit codes of the survivors, packed, plus the pattern, scales and zero points.
+    /// k-bit codes packed, with scales and zero points: the survivors' plus the pattern, or all.
     public let quantizedBytes: Int
-    /// Entropy-coded codes (rANS stream and table) plus the pattern, scales and zero points.
+    /// Entropy-coded codes (rANS stream and table) with scales and zero points: the survivors'
+    /// plus the pattern, or all.
     public let codedBytes: Int
     /// The pattern's cost (nil when the matrix has no zeros, so it needs no pattern).
     public let pattern: PatternCost?
@@ -26,7 +27,7 @@ public struct CompressionStages: Sendable {
     public let patternBytes: Int
     /// Bytes of scales and zero points.
     public let scaleBytes: Int
-    /// Shannon entropy of the survivors' codes, bits per code.
+    /// Shannon entropy of the coded stage's codes, bits per code.
     public let codeEntropy: Double
     /// Bytes of the rANS stream of the codes (without the table).
     public let ransStreamBytes: Int
@@ -37,8 +38,16 @@ public struct CompressionStages: Sendable {
     /// The quantisation itself.
     public let quantization: RTNQuantization
 
+    /// Whether the quantised stage stores the pattern and the survivors' codes (true) or every
+    /// weight's code (false: cheaper when there are few zeros, e.g. the stray zeros of a GGUF).
+    public let quantizedUsesPattern: Bool
+    /// The same choice for the entropy-coded stage.
+    public let codedUsesPattern: Bool
+
     /// Measures `w` quantised to `bits` (see `quantizeRTN`); `denseElements` is the size of the
-    /// original before structured pruning (default: `w`'s own).
+    /// original before structured pruning (default: `w`'s own). When `w` has zeros each stage is
+    /// stored the cheaper way: the pattern plus the survivors (zeros kept exactly by the mask), or
+    /// every weight as if dense (zeros quantised like any value); `quantization` is the masked one.
     public init(_ w: Matrix, bits: Int, symmetric: Bool = true, groups: QuantizationGroups = .tensor,
                 denseElements: Int? = nil) throws {
         let q = try quantizeRTN(w, bits: bits, symmetric: symmetric, groups: groups, keepZeros: true)
@@ -57,22 +66,50 @@ public struct CompressionStages: Sendable {
             pattern = nil
             patternBytes = 0
         }
+        let masked = try CompressionStages.measure(q)
         scaleBytes = (q.groupCount * q.bitsPerGroup + 7) / 8
-        prunedBytes = nz * 4 + patternBytes
+        let packedMasked = (q.codedCount * bits + 7) / 8 + patternBytes + scaleBytes
+        let codedMasked = masked.stream + masked.table + patternBytes + scaleBytes
+        var chosen = masked
+        if nz < w.count {
+            // The dense alternative: every weight coded, no pattern.
+            let all = try quantizeRTN(w, bits: bits, symmetric: symmetric, groups: groups, keepZeros: false)
+            let plain = try CompressionStages.measure(all)
+            let allScales = (all.groupCount * all.bitsPerGroup + 7) / 8
+            let packedAll = (w.count * bits + 7) / 8 + allScales
+            let codedAll = plain.stream + plain.table + allScales
+            prunedBytes = min(nz * 4 + patternBytes, w.count * 4)
+            quantizedUsesPattern = packedMasked <= packedAll
+            quantizedBytes = min(packedMasked, packedAll)
+            codedUsesPattern = codedMasked <= codedAll
+            codedBytes = min(codedMasked, codedAll)
+            if !codedUsesPattern { chosen = plain }
+        } else {
+            prunedBytes = w.count * 4
+            quantizedUsesPattern = false
+            codedUsesPattern = false
+            quantizedBytes = packedMasked
+            codedBytes = codedMasked
+        }
+        codeEntropy = chosen.entropy
+        ransStreamBytes = chosen.stream
+        ransTableBytes = chosen.table
+        huffmanBytes = chosen.huffman
+    }
+
+    /// The codes' entropy and their coded sizes (rANS stream and table, Huffman with its table).
+    static func measure(_ q: RTNQuantization) throws -> (entropy: Double, stream: Int, table: Int, huffman: Int) {
         let coded = q.codedCodes
-        quantizedBytes = (coded.count * bits + 7) / 8 + patternBytes + scaleBytes
         // The codes as symbols 0..<2^bits (symmetric codes shifted by 2^(bits−1)).
-        let offset: Int32 = q.symmetric ? Int32(1 << (bits - 1)) : 0
-        var counts = [Int](repeating: 0, count: 1 << bits)
+        let offset: Int32 = q.symmetric ? Int32(1 << (q.bits - 1)) : 0
+        var counts = [Int](repeating: 0, count: 1 << q.bits)
         let symbols = coded.map { Int($0 + offset) }
         for s in symbols { counts[s] += 1 }
-        codeEntropy = shannonEntropy(counts: counts)
         let rans = try RANSCode(counts: counts)
-        ransStreamBytes = try rans.encode(symbols).count
-        ransTableBytes = rans.tableBytes
+        let stream = try rans.encode(symbols).count
         let huff = try HuffmanCode(counts: counts)
-        huffmanBytes = (huff.payloadBits + 7) / 8 + VarInt.size(UInt64(symbols.count)) + huff.tableBytes
-        codedBytes = ransStreamBytes + ransTableBytes + patternBytes + scaleBytes
+        let huffman = (huff.payloadBits + 7) / 8 + VarInt.size(UInt64(symbols.count)) + huff.tableBytes
+        return (shannonEntropy(counts: counts), stream, rans.tableBytes, huffman)
     }
 
     /// Bits per original (dense) weight at a stage's byte count.
