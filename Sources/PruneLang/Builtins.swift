@@ -137,6 +137,7 @@ public final class BuiltinRegistry {
         r.registerNetworks()
         r.registerTraining()
         r.registerStudies()
+        r.registerCompression()
         return r
     }
 
