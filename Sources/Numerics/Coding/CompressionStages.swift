@@ -18,15 +18,19 @@ public struct CompressionStages: Sendable {
     public let prunedBytes: Int
     /// k-bit codes packed, with scales and zero points: the survivors' plus the pattern, or all.
     public let quantizedBytes: Int
-    /// Entropy-coded codes (rANS stream and table) with scales and zero points: the survivors'
-    /// plus the pattern, or all.
+    /// Entropy-coded codes (rANS stream and table) with the coded scales and zero points: the
+    /// survivors' plus the pattern, or all.
     public let codedBytes: Int
     /// The pattern's cost (nil when the matrix has no zeros, so it needs no pattern).
     public let pattern: PatternCost?
     /// Bytes of the pattern (0 without one).
     public let patternBytes: Int
-    /// Bytes of scales and zero points.
+    /// Bytes of scales and zero points, as stored (Float32 and Int32).
     public let scaleBytes: Int
+    /// Bytes of scales and zero points in the entropy-coded stage: each of their four byte planes
+    /// coded with its own rANS code (stream and table), or raw where that is smaller. Lossless:
+    /// the exponent byte of similar scales is nearly constant.
+    public let codedScaleBytes: Int
     /// Shannon entropy of the coded stage's codes, bits per code.
     public let codeEntropy: Double
     /// Bytes of the rANS stream of the codes (without the table).
@@ -68,8 +72,9 @@ public struct CompressionStages: Sendable {
         }
         let masked = try CompressionStages.measure(q)
         scaleBytes = (q.groupCount * q.bitsPerGroup + 7) / 8
+        codedScaleBytes = try CompressionStages.codedSideBytes(q)
         let packedMasked = (q.codedCount * bits + 7) / 8 + patternBytes + scaleBytes
-        let codedMasked = masked.stream + masked.table + patternBytes + scaleBytes
+        let codedMasked = masked.stream + masked.table + patternBytes + codedScaleBytes
         var chosen = masked
         if nz < w.count {
             // The dense alternative: every weight coded, no pattern.
@@ -77,7 +82,7 @@ public struct CompressionStages: Sendable {
             let plain = try CompressionStages.measure(all)
             let allScales = (all.groupCount * all.bitsPerGroup + 7) / 8
             let packedAll = (w.count * bits + 7) / 8 + allScales
-            let codedAll = plain.stream + plain.table + allScales
+            let codedAll = plain.stream + plain.table + (try CompressionStages.codedSideBytes(all))
             prunedBytes = min(nz * 4 + patternBytes, w.count * 4)
             quantizedUsesPattern = packedMasked <= packedAll
             quantizedBytes = min(packedMasked, packedAll)
@@ -95,6 +100,23 @@ public struct CompressionStages: Sendable {
         ransStreamBytes = chosen.stream
         ransTableBytes = chosen.table
         huffmanBytes = chosen.huffman
+    }
+
+    /// The scales (and zero points) coded losslessly by byte planes.
+    static func codedSideBytes(_ q: RTNQuantization) throws -> Int {
+        var words: [[UInt32]] = [q.scales.map(\.bitPattern)]
+        if !q.symmetric { words.append(q.zeroPoints.map { UInt32(bitPattern: $0) }) }
+        var total = 0
+        for w in words {
+            for plane in 0..<4 {
+                let bytes = w.map { Int(($0 >> UInt32(8 * plane)) & 0xFF) }
+                var counts = [Int](repeating: 0, count: 256)
+                for b in bytes { counts[b] += 1 }
+                let code = try RANSCode(counts: counts)
+                total += min(bytes.count, try code.encode(bytes).count + code.tableBytes)
+            }
+        }
+        return total
     }
 
     /// The codes' entropy and their coded sizes (rANS stream and table, Huffman with its table).
