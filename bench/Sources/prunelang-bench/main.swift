@@ -84,8 +84,8 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet", "zeroshot", "mlp"].contains(args[1]) else {
-    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO] | prunelang-bench zeroshot GGUF TASK LIMIT BATCH... | prunelang-bench mlp DIGITS.csv SIZES BATCH EPOCHS\n".data(using: .utf8)!)
+guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet", "zeroshot", "mlp", "training"].contains(args[1]) else {
+    FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO] | prunelang-bench zeroshot GGUF TASK LIMIT BATCH... | prunelang-bench mlp DIGITS.csv SIZES BATCH EPOCHS | prunelang-bench training GGUF SEQ BATCH LORA STEPS\n".data(using: .utf8)!)
     exit(2)
 }
 do {
@@ -98,6 +98,8 @@ do {
         try runZeroShot(args[2], task: args[3], limit: Int(args[4]) ?? 50, batchSizes: args.count > 5 ? args[5...].compactMap { Int($0) } : [1, 8])
     } else if args[1] == "mlp", args.count >= 6 {
         try runMLP(args[2], sizes: args[3].split(separator: ",").compactMap { Int($0) }, batch: Int(args[4]) ?? 64, epochs: Int(args[5]) ?? 5)
+    } else if args[1] == "training", args.count >= 7 {
+        try runLlamaTraining(args[2], sequence: Int(args[3]) ?? 256, batch: Int(args[4]) ?? 4, lora: Int(args[5]) ?? 0, steps: Int(args[6]) ?? 3)
     } else if args[1] == "prunenet" {
         try runPruneNet(args[2], episodes: args.count > 3 ? Int(args[3]) ?? 20 : 20, ratio: args.count > 4 ? Double(args[4]) ?? 0.3 : 0.3)
     } else if args[1] == "open-lazily" {
