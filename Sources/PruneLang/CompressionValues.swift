@@ -39,6 +39,9 @@ public final class BytesObject: HostObject {
     public func isEqual(to other: any HostObject) -> Bool { (other as? BytesObject)?.bytes == bytes }
 }
 
+/// `x` rounded to 4 decimals, for one-line summaries.
+private func r4(_ x: Double) -> Double { (x * 10_000).rounded() / 10_000 }
+
 /// A Huffman code built from a discrete array (`huffman(x)`): its table, its cost in bits per
 /// symbol against the entropy, and methods to encode an array to bytes and decode bytes back.
 public final class HuffmanObject: HostObject {
@@ -58,14 +61,20 @@ public final class HuffmanObject: HostObject {
     /// The members.
     public var memberNames: [String] { ["bits_per_symbol", "count", "decode", "encode", "entropy", "max_length", "symbols", "table", "table_bytes"] }
 
-    /// The code table: symbol, count, code length and code bits, most frequent first.
-    public var table: Table {
-        let order = code.counts.indices.filter { code.counts[$0] > 0 }
+    /// The code table: symbol, count, code length and code bits, most frequent first (the first
+    /// `limit` symbols when given).
+    public func table(limit: Int? = nil) -> Table {
+        var order = code.counts.indices.filter { code.counts[$0] > 0 }
             .sorted { code.counts[$0] != code.counts[$1] ? code.counts[$0] > code.counts[$1] : $0 < $1 }
+        var title = ""
+        if let limit, order.count > limit {
+            title = " (the \(limit) most frequent of \(order.count) symbols; .table has all)"
+            order = Array(order.prefix(limit))
+        }
         let rows: [[Table.Cell]] = order.map { s in
             [.text(formatNumber(values[s])), .integer(code.counts[s]), .integer(code.lengths[s]), .text(code.codeString(s))]
         }
-        return Table(title: "Huffman code: \(formatNumber(code.averageLength)) bits/symbol, entropy \(formatNumber(code.entropy))",
+        return Table(title: "Huffman code: \(formatNumber(r4(code.averageLength))) bits/symbol, entropy \(formatNumber(r4(code.entropy)))" + title,
                      columns: [Table.Column("symbol", alignment: .right), Table.Column("count"), Table.Column("length"), Table.Column("code", alignment: .left)],
                      rows: rows)
     }
@@ -73,7 +82,7 @@ public final class HuffmanObject: HostObject {
     /// The member `name`.
     public func member(_ name: String) throws -> Value? {
         switch name {
-        case "table": return .object(TableObject(table))
+        case "table": return .object(TableObject(table()))
         case "bits_per_symbol": return .number(code.averageLength)
         case "entropy": return .number(code.entropy)
         case "count": return .number(Double(code.total))
@@ -122,11 +131,11 @@ public final class HuffmanObject: HostObject {
 
     /// `<huffman: 5 symbols, 2.1 bits/symbol (entropy 2.05)>`.
     public var summary: String {
-        "<huffman: \(values.count) symbols, \(formatNumber(code.averageLength)) bits/symbol (entropy \(formatNumber(code.entropy)))>"
+        "<huffman: \(values.count) symbols, \(formatNumber(r4(code.averageLength))) bits/symbol (entropy \(formatNumber(r4(code.entropy))))>"
     }
     /// The summary and the table.
     public func display() -> MIMEBundle {
-        let t = table
+        let t = table(limit: 32)
         return MIMEBundle(text: summary + "\n" + t.text(), html: t.html())
     }
 }
