@@ -9,14 +9,18 @@ import XCTest
 /// resumable token batches, the refusal of the evaluation text, and Adam resumed from its state.
 final class FineTuningDataTests: XCTestCase {
     func testScheduleWarmsUpLinearlyThenFollowsTheCosineToItsFloor() throws {
-        let s = try LearningRateSchedule(peak: 1e-3, warmup: 10, total: 110, floor: 0.1)
+        let s = try LearningRateSchedule(peak: 1e-3, warmup: 10, total: 111, floor: 0.1)
         XCTAssertEqual(s.rate(at: 1), 1e-4, accuracy: 1e-12)
         XCTAssertEqual(s.rate(at: 10), 1e-3, accuracy: 1e-12)
-        // Halfway through the decay the cosine is at its midpoint: floor + (1 − floor)/2.
-        XCTAssertEqual(s.rate(at: 60), 1e-3 * 0.55, accuracy: 1e-12)
-        XCTAssertEqual(s.rate(at: 110), 1e-4, accuracy: 1e-12)
+        // The decay starts at the peak, is at its midpoint (floor + (1 − floor)/2) halfway, and ends at the floor.
+        XCTAssertEqual(s.rate(at: 11), 1e-3, accuracy: 1e-12)
+        XCTAssertEqual(s.rate(at: 61), 1e-3 * 0.55, accuracy: 1e-12)
+        XCTAssertEqual(s.rate(at: 111), 1e-4, accuracy: 1e-12)
         XCTAssertEqual(s.rate(at: 500), 1e-4, accuracy: 1e-12)
-        for step in 11..<110 { XCTAssertGreaterThan(s.rate(at: step), s.rate(at: step + 1)) }
+        for step in 11..<111 { XCTAssertGreaterThan(s.rate(at: step), s.rate(at: step + 1)) }
+        // No warm-up: the first step is at the peak; a one-step run is all peak.
+        XCTAssertEqual(try LearningRateSchedule(peak: 0.01, warmup: 0, total: 50).rate(at: 1), 0.01, accuracy: 1e-15)
+        XCTAssertEqual(try LearningRateSchedule(peak: 0.01, warmup: 0, total: 1).rate(at: 1), 0.01)
         XCTAssertEqual(try LearningRateSchedule.constant(0.01).rate(at: 77), 0.01)
         XCTAssertThrowsError(try LearningRateSchedule(peak: 1e-3, warmup: 20, total: 10))
         XCTAssertThrowsError(try LearningRateSchedule(peak: 0, total: 10))

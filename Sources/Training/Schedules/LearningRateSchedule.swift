@@ -1,8 +1,10 @@
 import Foundation
 
-/// The learning rate of every step of a fine-tuning run: a linear warm-up from 0 to `peak` over
-/// `warmup` steps, then a cosine decay to `floor`·peak at step `total` (held there after), as
-/// Hugging Face's `get_cosine_schedule_with_warmup` does with a floor. Steps count from 1.
+/// The learning rate of every step of a fine-tuning run: a linear warm-up to `peak` over `warmup`
+/// steps (step k of it at k/warmup of the peak), then a cosine decay from the peak at the first step
+/// after the warm-up to `floor`·peak at step `total` (held there after), the shape of Hugging Face's
+/// `get_cosine_schedule_with_warmup` with a floor. Steps count from 1; a run with no warm-up starts
+/// at the peak, and a single decay step is taken at the peak.
 public struct LearningRateSchedule: Sendable, Equatable {
     /// The rate reached at the end of the warm-up.
     public var peak: Double
@@ -35,8 +37,8 @@ public struct LearningRateSchedule: Sendable, Equatable {
     public func rate(at step: Int) -> Double {
         if step <= warmup { return peak * Double(step) / Double(max(warmup, 1)) }
         let span = total - warmup
-        guard span > 0 else { return peak }
-        let progress = min(1, Double(step - warmup) / Double(span))
+        guard span > 1 else { return peak }
+        let progress = min(1, Double(step - warmup - 1) / Double(span - 1))
         let cosine = 0.5 * (1 + cos(Double.pi * progress))
         return peak * (floor + (1 - floor) * cosine)
     }
