@@ -73,6 +73,15 @@ public enum Trainer {
     /// finished step, `interrupted` set and the error in `stoppedBy`.
     public static func train(_ network: MLP, on data: Dataset, validation: Dataset? = nil, options: TrainingOptions,
                              progress: ProgressReporter = .none) throws -> TrainingResult {
+        try check(network, on: data, validation: validation, options: options)
+        return run(network, data, validation, options, progress, lossName: "loss") { net, x, rows, labels in
+            net.lossAndGradients(x, rows: rows, labels: labels)
+        }
+    }
+
+    /// Checks what every training run needs: epochs, batch size, a non-empty set that fits the
+    /// network, a validation set of the same features, a positive learning rate.
+    static func check(_ network: MLP, on data: Dataset, validation: Dataset?, options: TrainingOptions) throws {
         guard options.epochs >= 0 else { throw TrainingError.invalidArgument("epochs must be non-negative, got \(options.epochs)") }
         guard options.batchSize >= 1 else { throw TrainingError.invalidArgument("the batch size must be at least 1, got \(options.batchSize)") }
         guard data.count > 0 else { throw TrainingError.invalidArgument("\(data.name) has no examples") }
@@ -85,18 +94,28 @@ public enum Trainer {
         guard options.optimizer.learningRate > 0, options.optimizer.learningRate.isFinite else {
             throw TrainingError.invalidArgument("the learning rate must be positive, got \(options.optimizer.learningRate)")
         }
+    }
+
+    /// The loss of a batch and the gradients of every parameter of the network being trained.
+    typealias BatchLoss = (MLP, [Float], Int, [Int]) -> (loss: Double, gradients: MLP.Gradients)
+
+    /// The mini-batch loop every trainer shares, on a fresh optimiser of `options`' choice: seeded
+    /// shuffles, one step per batch with `loss`, progress and stops as `train` documents.
+    static func run(_ start: MLP, _ data: Dataset, _ validation: Dataset?, _ options: TrainingOptions,
+                    _ progress: ProgressReporter, lossName: String, loss: BatchLoss) -> TrainingResult {
         switch options.optimizer {
         case let .sgd(s):
             var o = SGD(s)
-            return run(network, data, validation, options, progress, &o)
+            return loop(start, data, validation, options, progress, &o, lossName, loss)
         case let .adam(s):
             var o = Adam(s)
-            return run(network, data, validation, options, progress, &o)
+            return loop(start, data, validation, options, progress, &o, lossName, loss)
         }
     }
 
-    private static func run<O: Optimizer>(_ start: MLP, _ data: Dataset, _ validation: Dataset?, _ options: TrainingOptions,
-                                          _ progress: ProgressReporter, _ optimizer: inout O) -> TrainingResult {
+    private static func loop<O: Optimizer>(_ start: MLP, _ data: Dataset, _ validation: Dataset?, _ options: TrainingOptions,
+                                           _ progress: ProgressReporter, _ optimizer: inout O, _ lossName: String,
+                                           _ batchLoss: BatchLoss) -> TrainingResult {
         let begin = Date()
         var net = start
         var rng = SeededRandom(seed: options.seed)
@@ -113,7 +132,7 @@ public enum Trainer {
                 do { try progress.check() } catch { stoppedBy = error; break training }
                 let idx = order[(b * options.batchSize)..<min((b + 1) * options.batchSize, data.count)]
                 let (x, y) = data.batch(idx)
-                let (loss, grads) = net.lossAndGradients(x, rows: idx.count, labels: y)
+                let (loss, grads) = batchLoss(net, x, idx.count, y)
                 net.step(&optimizer, gradients: grads)
                 examples += idx.count
                 lossSum += loss * Double(idx.count)
@@ -122,7 +141,7 @@ public enum Trainer {
                 steps.append(record)
                 do {
                     try progress.report("training", done: record.step, total: total,
-                                        detail: "epoch \(epoch)/\(options.epochs) · loss \(String(format: "%.4f", loss))")
+                                        detail: "epoch \(epoch)/\(options.epochs) · \(lossName) \(String(format: "%.4f", loss))")
                 } catch { stoppedBy = error; break training }
             }
             epochs.append(TrainingEpoch(epoch: epoch, meanLoss: lossSum / Double(data.count),
