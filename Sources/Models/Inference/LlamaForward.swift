@@ -181,7 +181,11 @@ public struct LlamaForward: Sendable {
     }
 
     /// x·S for a rows × S.rows stream (a shortcut matrix on the residual connection).
-    func multiply(_ x: [Float], rows t: Int, by s: Matrix) -> [Float] {
+    func multiply(_ x: [Float], rows t: Int, by s: Matrix) -> [Float] { Self.shortcut(x, rows: t, s) }
+
+    /// x·S (rows × S.cols) for a stream x of `t` rows × S.rows: a SliceGPT shortcut on the residual
+    /// connection, the one product the forward pass and the training forward share for it.
+    public static func shortcut(_ x: [Float], rows t: Int, _ s: Matrix) -> [Float] {
         var out = [Float](repeating: 0, count: t * s.cols)
         x.withUnsafeBufferPointer { xp in
             s.data.withUnsafeBufferPointer { sp in

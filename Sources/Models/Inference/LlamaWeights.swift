@@ -57,8 +57,8 @@ public struct LlamaWeights: Sendable {
             set { self[keyPath: Self.linear(role)] = newValue }
         }
 
-        /// Where the linear at `role` lives in a block.
-        static func linear(_ role: TensorRole) -> WritableKeyPath<Block, Linear> {
+        /// Where the linear at `role` lives in a block (one of the seven projections).
+        public static func linear(_ role: TensorRole) -> WritableKeyPath<Block, Linear> {
             switch role {
             case .attentionQuery: return \.query
             case .attentionKey: return \.key

@@ -136,17 +136,7 @@ public struct LlamaTrainingModel: Sendable {
     }
 
     /// Where projection `role` lives in a block.
-    static func keyPath(_ role: TensorRole) -> WritableKeyPath<LlamaWeights.Block, Linear> {
-        switch role {
-        case .attentionQuery: return \.query
-        case .attentionKey: return \.key
-        case .attentionValue: return \.value
-        case .attentionOutput: return \.output
-        case .ffnGate: return \.gate
-        case .ffnUp: return \.up
-        default: return \.down
-        }
-    }
+    static func keyPath(_ role: TensorRole) -> WritableKeyPath<LlamaWeights.Block, Linear> { LlamaWeights.Block.linear(role) }
 
     /// Checks that every width chains from the embedding through the blocks to the head.
     func checkShapes() throws {
@@ -371,20 +361,6 @@ public struct LlamaTrainingModel: Sendable {
         return hidden
     }
 
-    /// x·S (rows × S.cols) for a shortcut matrix S.
-    static func shortcut(_ x: [Float], rows: Int, _ s: Matrix) -> [Float] {
-        var out = [Float](repeating: 0, count: rows * s.cols)
-        x.withUnsafeBufferPointer { xp in
-            s.data.withUnsafeBufferPointer { sp in
-                out.withUnsafeMutableBufferPointer { op in
-                    StridedBLAS.gemm(m: rows, n: s.cols, k: s.rows, a: xp.baseAddress!, lda: s.rows,
-                                     b: sp.baseAddress!, ldb: s.cols, c: op.baseAddress!, ldc: s.cols)
-                }
-            }
-        }
-        return out
-    }
-
     /// dy·Sᵀ (rows × S.rows): the shortcut's input gradient.
     static func shortcutBackward(_ dy: [Float], rows: Int, _ s: Matrix) -> [Float] {
         var out = [Float](repeating: 0, count: rows * s.rows)
@@ -415,7 +391,7 @@ public struct LlamaTrainingModel: Sendable {
         let shape = CausalAttention.Shape(sequences: batch.sequences, length: batch.length, heads: heads, kvHeads: kvHeads, headDim: hd)
         var probabilities: [Float] = []
         let attended = CausalAttention.forward(q: q, k: k, v: v, shape: shape, probabilities: &probabilities)
-        var x2 = w.attentionShortcut.map { Self.shortcut(x, rows: t, $0) } ?? x
+        var x2 = w.attentionShortcut.map { LlamaForward.shortcut(x, rows: t, $0) } ?? x
         hidden[3] = project(b, 3, attended, rows: t, addingTo: &x2)
         // FFN: out = x2·S + down(silu(gate(h2)) ⊙ up(h2))
         let h2 = RMSNorm.forward(x2, rows: t, weight: w.ffnNorm, epsilon: config.normEpsilon, meanOver: config.hiddenSize)
@@ -423,7 +399,7 @@ public struct LlamaTrainingModel: Sendable {
         (g, hidden[4]) = project(b, 4, h2, rows: t)
         (u, hidden[5]) = project(b, 5, h2, rows: t)
         let act = SwiGLU.forward(gate: g, up: u)
-        var out = w.ffnShortcut.map { Self.shortcut(x2, rows: t, $0) } ?? x2
+        var out = w.ffnShortcut.map { LlamaForward.shortcut(x2, rows: t, $0) } ?? x2
         hidden[6] = project(b, 6, act, rows: t, addingTo: &out)
         return (out, BlockTape(x: x, h1: h1, q: q, k: k, v: v, probabilities: probabilities, attended: attended,
                                x2: x2, h2: h2, gate: g, up: u, hidden: hidden))
