@@ -91,6 +91,7 @@ public struct PatternCost: Equatable, Sendable {
         return (lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1)) / log(2)
     }
 
+    /// Equal when the counts and the cost of every encoding are equal.
     public static func == (a: PatternCost, b: PatternCost) -> Bool {
         a.count == b.count && a.nonzeros == b.nonzeros && a.bitmapBits == b.bitmapBits
             && a.runLengthBits == b.runLengthBits && a.positionBits == b.positionBits && a.boundBits == b.boundBits
