@@ -69,6 +69,21 @@ public func shannonEntropy(_ xs: [Double]) throws -> Double {
 
 /// Unsigned LEB128: 7 bits per byte, low bits first, the high bit set on every byte but the last.
 enum VarInt {
+    /// Bytes to store a table of per-symbol values that are mostly zero: the number of nonzero
+    /// entries, then for each (ascending) the gap from the previous nonzero index and its value, as
+    /// LEB128 (the stored form of a Huffman code's lengths and of an rANS frequency table).
+    static func sparseTableBytes<T: BinaryInteger>(_ values: [T]) -> Int {
+        var out: [UInt8] = []
+        append(UInt64(values.filter { $0 > 0 }.count), to: &out)
+        var prev = -1
+        for s in values.indices where values[s] > 0 {
+            append(UInt64(s - prev), to: &out)
+            append(UInt64(values[s]), to: &out)
+            prev = s
+        }
+        return out.count
+    }
+
     static func append(_ value: UInt64, to out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {

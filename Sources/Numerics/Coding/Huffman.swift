@@ -130,17 +130,7 @@ public struct HuffmanCode: Sendable {
 
     /// Bytes to store the table: the number of symbols present, then for each (ascending) the gap
     /// from the previous present symbol's index and its length, as LEB128.
-    public var tableBytes: Int {
-        var out: [UInt8] = []
-        VarInt.append(UInt64(lengths.filter { $0 > 0 }.count), to: &out)
-        var prev = -1
-        for s in lengths.indices where lengths[s] > 0 {
-            VarInt.append(UInt64(s - prev), to: &out)
-            VarInt.append(UInt64(lengths[s]), to: &out)
-            prev = s
-        }
-        return out.count
-    }
+    public var tableBytes: Int { VarInt.sparseTableBytes(lengths) }
 
     /// The code word of symbol `s` as text of 0s and 1s ("" for a symbol that never occurs).
     public func codeString(_ s: Int) -> String {

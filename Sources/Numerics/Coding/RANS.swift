@@ -67,17 +67,7 @@ public struct RANSCode: Sendable {
 
     /// Bytes to store the table: the number of symbols present, then for each (ascending) the gap
     /// from the previous present index and its frequency, as LEB128.
-    public var tableBytes: Int {
-        var out: [UInt8] = []
-        VarInt.append(UInt64(frequencies.filter { $0 > 0 }.count), to: &out)
-        var prev = -1
-        for s in frequencies.indices where frequencies[s] > 0 {
-            VarInt.append(UInt64(s - prev), to: &out)
-            VarInt.append(UInt64(frequencies[s]), to: &out)
-            prev = s
-        }
-        return out.count
-    }
+    public var tableBytes: Int { VarInt.sparseTableBytes(frequencies) }
 
     /// Encodes `symbols` (each must occur in the counts).
     public func encode(_ symbols: [Int]) throws -> [UInt8] {
