@@ -8,6 +8,7 @@ import sys
 
 from . import cells as cellmod
 from . import clusters, grid
+from .task import CellFailed
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -77,14 +78,16 @@ def main(argv=None) -> int:
         if todo and not a.cached and not a.serial:
             if a.scheduler:
                 client, concurrent = clusters.scheduler(a.scheduler, a.wait_workers)
+                what = "Dask scheduler %s, %d worker threads" % (a.scheduler, concurrent)
             elif a.slurm:
                 client, concurrent = clusters.slurm(jobs=a.slurm_jobs, wait_for=a.wait_workers, queue=a.slurm_queue,
                                                     account=a.slurm_account, cores=a.slurm_cores,
                                                     memory=a.slurm_memory, walltime=a.slurm_walltime)
+                what = "Slurm cluster of %d jobs x %d workers" % (a.slurm_jobs, a.slurm_cores)
             else:
                 client, concurrent = clusters.local(a.jobs or None, a.dashboard)
-                print("%s: local cluster of %d workers, dashboard %s" % (a.label, concurrent, client.dashboard_link),
-                      file=sys.stderr, flush=True)
+                what = "local cluster of %d workers" % concurrent
+            print("%s: %s, dashboard %s" % (a.label, what, client.dashboard_link or "none"), file=sys.stderr, flush=True)
             blas = 1
         specs = grid.specs(cell_list, os.path.abspath(a.script), binary, cells_dir, os.getcwd(), keep=a.keep,
                            blas_threads=blas, concurrent=concurrent, stale_after=a.stale_after)
@@ -92,7 +95,14 @@ def main(argv=None) -> int:
         if a.announce:
             announce = lambda s: print("%s: computing %s" % (a.label, os.path.join(a.cells, s["name"] + ".md")),
                                        file=sys.stderr, flush=True)
-        rows = grid.run(specs, client, retries=a.retries, label=a.label, cached_only=a.cached, announce=announce)
+        try:
+            rows = grid.run(specs, client, retries=a.retries, label=a.label, cached_only=a.cached, announce=announce)
+        except Exception as e:
+            # From a Dask worker the class is a copy sent by value: matched by name.
+            if not isinstance(e, CellFailed) and type(e).__name__ != "CellFailed":
+                raise
+            print("%s: %s" % (a.label, e), file=sys.stderr)
+            return 1
     finally:
         if client is not None:
             client.close()

@@ -41,7 +41,10 @@ def _worker_address() -> str:
 
 def cores_note(blas_threads: int, concurrent: int) -> str:
     """How the header describes the machine a cell ran on (scripts/results' wording)."""
-    cpus = os.cpu_count() or 1
+    try:
+        cpus = len(os.sched_getaffinity(0))   # what nproc says
+    except AttributeError:
+        cpus = os.cpu_count() or 1
     if blas_threads == 0:
         return "%d cores" % cpus
     if concurrent > 1:
