@@ -5,7 +5,8 @@ look-ups that the test reads better without.
 
 Both are context managers that stop what they started: the server's kernels are shut down through
 its REST API, the server's process group is ended, Chromium quits, and any PruneLang kernel still
-running with this run's folder in its command line is named (and ended) so the test can fail on it."""
+running with this run's folder in its command line is named (and ended) so the test can fail on it;
+processes_naming finds such processes (Chromium's name its profile folder)."""
 import contextlib
 import json
 import os
@@ -60,7 +61,7 @@ def _write_lab_settings(settings: pathlib.Path):
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
-def _kernels_with(marker: str):
+def processes_naming(marker: str):
     """PIDs of processes whose command line names `marker` (this run's temporary folder)."""
     found = []
     for proc in pathlib.Path("/proc").iterdir():
@@ -146,7 +147,7 @@ class LabServer:
         self._log.close()
         # Kernels run in their own sessions: any left names this run's runtime folder (its connection file).
         deadline = time.monotonic() + 10
-        while (left := _kernels_with(str(self.base))) and time.monotonic() < deadline:
+        while (left := processes_naming(str(self.base))) and time.monotonic() < deadline:
             time.sleep(0.5)
         self.leftovers = left
         for pid, _ in left:
@@ -178,6 +179,14 @@ def chromium(profile: pathlib.Path, width=1400, height=1000):
     finally:
         with contextlib.suppress(Exception):
             driver.quit()
+        # quit() stops chromedriver too; make sure of it (a driver left behind would outlive the test).
+        service = getattr(driver.service, "process", None)
+        if service is not None and service.poll() is None:
+            try:
+                service.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                service.kill()
+                service.wait(timeout=15)
 
 
 def wait(driver, seconds, condition, message):

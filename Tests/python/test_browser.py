@@ -7,11 +7,13 @@ Then, in cells typed into the notebook, a long perplexity run shows one bar whos
 toolbar's interrupt button stops it within seconds with the "interrupted" message, and a variable
 bound before it is still there. Screenshots go to $PRUNELANG_ARTEFACTS/browser (or a temporary
 folder the test prints). Skipped, saying why, only where Chromium cannot start."""
+import contextlib
 import json
 import os
 import pathlib
 import re
 import shutil
+import signal
 import tempfile
 import time
 
@@ -21,7 +23,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser_lab import ChromiumUnavailable, LabServer, by_css, chromium, kernel_status, prompts, wait
+from browser_lab import (ChromiumUnavailable, LabServer, by_css, chromium, kernel_status, processes_naming, prompts,
+                         wait)
 from conftest import BIN, PREFIX, ROOT
 from notebook_params import apply_ci_parameters
 
@@ -81,8 +84,16 @@ def lab():
     finally:
         if server.log_path.exists():
             shutil.copy(server.log_path, artefacts / "jupyterlab.log")
+        # Chromium (its profile) and kernels (their connection files) name this folder while they run.
+        deadline = time.monotonic() + 15
+        while (left := processes_naming(str(base))) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        for pid, _ in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(base, ignore_errors=True)
-    assert not server.leftovers, f"processes left after the server stopped: {server.leftovers}"
+    assert not server.leftovers, f"kernels left after the server stopped: {server.leftovers}"
+    assert not left, f"processes left after the browser and the server stopped: {left}"
 
 
 def click(driver, element):
@@ -174,7 +185,8 @@ def test_run_all_shows_figures_tables_and_finished_bars(lab):
     assert len(figures) >= 2, f"{len(figures)} SVG figures on the page"
     sizes = [sized(driver, f) for f in figures]
     assert all(w >= 100 and h >= 100 for w, h in sizes), sizes
-    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", figures[0])
+    cell_of = "return arguments[0].closest('.jp-Cell');"
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", driver.execute_script(cell_of, figures[0]))
     time.sleep(1)
     driver.save_screenshot(str(artefacts / "lecture-1-figure.png"))
 
@@ -183,7 +195,7 @@ def test_run_all_shows_figures_tables_and_finished_bars(lab):
     assert tables, "no HTML table in the outputs"
     rows = [len(t.find_elements(By.CSS_SELECTOR, "tr")) for t in tables]
     assert max(rows) >= 3, rows
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", tables[-1])
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", driver.execute_script(cell_of, tables[-1]))
     time.sleep(1)
     driver.save_screenshot(str(artefacts / "lecture-1-table.png"))
 
