@@ -333,8 +333,26 @@ def test_multi_host_grid_survives_a_killed_worker(tmp_path, hosts):
     # Kill host A's worker (no nanny: it stays dead) once it is well into a cell.
     killed = {}
 
+    def runs_of(args):
+        """pids of the prunelang runs of the cell with these arguments"""
+        pids = []
+        for d in pathlib.Path("/proc").iterdir():
+            try:
+                cmd = (d / "cmdline").read_bytes().split(b"\0")[:-1]
+            except OSError:
+                continue
+            if cmd[1:3] == [b"run", str(tmp_path / "cell.prune").encode()] and cmd[3:] == [a.encode() for a in args]:
+                pids.append(int(d.name))
+        return pids
+
+    def alive(pid):
+        try:
+            return pathlib.Path("/proc/%d/stat" % pid).read_text().split(") ")[1][0] != "Z"
+        except OSError:
+            return False
+
     def killer():
-        deadline = time.time() + 120
+        deadline = time.time() + 240
         while time.time() < deadline and not killed:
             for claim in cells.glob("*.claim/owner.json") if cells.exists() else []:
                 try:
@@ -345,7 +363,12 @@ def test_multi_host_grid_survives_a_killed_worker(tmp_path, hosts):
                     time.sleep(0.5)
                     if claim.exists():
                         killed["cell"] = claim.parent.name[:-len(".md.claim")]
+                        runs = runs_of(killed["cell"].split("-"))
                         hosts.kill("worker-a")
+                        time.sleep(1)
+                        # the worker's prunelang died with it (PR_SET_PDEATHSIG), computing for nobody no more
+                        killed["orphans"] = [pid for pid in runs if alive(pid)]
+                        killed["runs"] = runs
                         return
             time.sleep(0.05)
 
@@ -356,6 +379,7 @@ def test_multi_host_grid_survives_a_killed_worker(tmp_path, hosts):
     print(err)
     assert driver.returncode == 0, err[-3000:]
     assert killed, "host A never claimed a cell: " + err[-2000:]
+    assert killed["runs"] and not killed["orphans"], killed
     assert out == serial
     seen = progress(err)
     assert len(seen) == 8 and all(how == "computed" for how, _ in seen.values()), err
