@@ -16,6 +16,12 @@ public enum WeightType: String, Sendable, CaseIterable {
     case q8_0
     /// ggml Q4_0 (GGUF only).
     case q4_0
+    /// llama.cpp's presets (GGUF only): each matrix gets the type `llama_model_quantize` gives it,
+    /// bytes equal to llama.cpp's (`GGMLTypeMix`).
+    case q4_1, q5_0, q5_1, q2_k, q3_k_m, q4_k_m, q5_k_m, q6_k
+
+    /// The llama.cpp preset this type names, if any.
+    public var preset: GGMLTypeMix.Preset? { GGMLTypeMix.Preset(rawValue: rawValue) }
 }
 
 /// What a save did: where it wrote, how many tensors went through untouched or re-encoded, and
@@ -162,9 +168,13 @@ public enum ModelWriter {
         for (k, v) in fresh where !emitted.contains(k) { metadata.append((k, v)) }
 
         var tensors = [GGUFWriter.Tensor]()
+        let mix = weightType.preset.map {
+            GGMLTypeMix(preset: $0, blocks: model.config.intermediateSizes.count, queryGroups: model.config.heads / max(1, model.config.kvHeads),
+                        hasOutputHead: model.tensors.keys.contains { $0.role == .outputHead })
+        }
         for place in orderedPlaces(model) {
             guard let t = model.tensors[place], let name = TensorNaming.gguf.name(of: place) else { continue }
-            tensors.append(try ggufTensor(t, name: name, weightType: weightType, report: &report))
+            tensors.append(try ggufTensor(t, name: name, weightType: weightType, mix: mix, report: &report))
         }
         for t in model.otherTensors {
             if case let .gguf(file, info) = t.storage {
@@ -181,8 +191,18 @@ public enum ModelWriter {
     }
 
     /// The GGUF tensor for `t`: its original bytes when its type stays, else re-encoded.
-    static func ggufTensor(_ t: WeightTensor, name: String, weightType: WeightType, report: inout SaveReport) throws -> GGUFWriter.Tensor {
+    static func ggufTensor(_ t: WeightTensor, name: String, weightType: WeightType, mix: GGMLTypeMix? = nil,
+                           report: inout SaveReport) throws -> GGUFWriter.Tensor {
         let isVector = t.shape.count == 1
+        if let mix, !isVector {
+            let (type, note) = mix.type(name: name, rowLength: t.cols)
+            if let note { report.fallbacks.append(note) }
+            if case let .gguf(file, info) = t.storage, t.rowOrder == nil, info.type == type {
+                report.passedThrough += 1
+                return GGUFWriter.Tensor(name: name, shape: info.shape, type: info.type) { try file.rawBytes(of: info).withUnsafeBytes { Data($0) } }
+            }
+            return GGUFWriter.Tensor(name: name, shape: t.shape, type: type) { try GGMLQuantizer.encode(t.floats(), as: type) }
+        }
         if case let .gguf(file, info) = t.storage, t.rowOrder == nil,
            weightType == .auto || isVector || info.type.name.lowercased() == weightType.rawValue {
             report.passedThrough += 1
@@ -195,6 +215,7 @@ public enum ModelWriter {
         case .q4_0: type = .q4_0
         case .f16: type = .f16
         case .f32, .bf16: type = .f32
+        default: type = .q8_0   // presets are handled above
         }
         if t.cols % type.blockSize != 0 {
             report.fallbacks.append("\(name): rows of \(t.cols) are not whole blocks of \(type.blockSize), written as F16 instead of \(type.name)")
@@ -212,7 +233,7 @@ public enum ModelWriter {
         case .auto, .f32: dtype = .f32
         case .f16: dtype = .f16
         case .bf16: dtype = .bf16
-        case .q8_0, .q4_0:
+        default:
             throw ModelError.unsavable(path: file.path, reason: "safetensors weights are written as f32, f16 or bf16, not \(weightType.rawValue)")
         }
         var report = SaveReport(path: file.path)

@@ -1,0 +1,57 @@
+"""PruneLang's llama.cpp presets against llama.cpp itself on SmolLM2-135M: an F32 copy of the model
+(llama.cpp's own dequantisation of the Q4_1 file) is quantised by `llama_model_quantize` (no
+importance matrix) and by PruneLang's `save(load(copy), path, type=preset)`; every tensor must
+get the same ggml type and the same bytes. Skips when the model or llama-cpp-python is missing.
+Slow (about a minute per preset on two cores)."""
+import ctypes
+import pathlib
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import BIN, ROOT
+
+gguf = pytest.importorskip("gguf")
+llama_cpp = pytest.importorskip("llama_cpp")
+
+MODEL = ROOT / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+# PruneLang's type= name and llama.cpp's llama_ftype.
+PRESETS = [("q8_0", 7), ("q6_k", 18), ("q5_k_m", 17), ("q4_k_m", 15), ("q3_k_m", 12), ("q2_k", 10),
+           ("q4_1", 3), ("q5_0", 8), ("q5_1", 9)]
+
+pytestmark = pytest.mark.skipif(not MODEL.exists() or not BIN.exists(), reason="needs SmolLM2 (scripts/fetch-models) and a release build")
+
+
+def llama_quantize(src, dst, ftype, requantize=False):
+    llama_cpp.llama_backend_init()
+    p = llama_cpp.llama_model_quantize_default_params()
+    p.ftype = ftype
+    p.allow_requantize = requantize
+    p.nthread = 2
+    assert llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(p)) == 0
+
+
+@pytest.fixture(scope="module")
+def f32_copy(tmp_path_factory):
+    path = tmp_path_factory.mktemp("quant") / "smollm2-f32.gguf"
+    llama_quantize(MODEL, path, 0, requantize=True)   # LLAMA_FTYPE_ALL_F32
+    return path
+
+
+@pytest.mark.parametrize("preset,ftype", PRESETS, ids=[p for p, _ in PRESETS])
+def test_preset_bytes_equal_llama_cpp(f32_copy, tmp_path, preset, ftype):
+    theirs_path, ours_path = tmp_path / "llama.gguf", tmp_path / "ours.gguf"
+    llama_quantize(f32_copy, theirs_path, ftype)
+    r = subprocess.run([str(BIN), "-e", f'save(load("{f32_copy}"), "{ours_path}", type="{preset}")'],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
+    ours = {t.name: t for t in gguf.GGUFReader(ours_path).tensors}
+    assert set(ours) == set(theirs)
+    types = {n: t.tensor_type.name for n, t in theirs.items()}
+    assert len(set(types.values())) >= 2 or preset in ("q8_0",), "a preset should mix types on SmolLM2"
+    wrong_type = [n for n in theirs if ours[n].tensor_type != theirs[n].tensor_type]
+    assert not wrong_type, f"{len(wrong_type)} tensors differ in type, e.g. {wrong_type[:3]}: ours {[ours[n].tensor_type.name for n in wrong_type[:3]]}, llama.cpp {[types[n] for n in wrong_type[:3]]}"
+    differ = [n for n in theirs if not np.array_equal(np.asarray(ours[n].data).view(np.uint8), np.asarray(theirs[n].data).view(np.uint8))]
+    assert not differ, f"{len(differ)} tensors differ in bytes, e.g. {differ[:3]}"
