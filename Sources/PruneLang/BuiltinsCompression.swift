@@ -14,9 +14,12 @@ extension BuiltinRegistry {
             .optional("per", "string", default: .none, "\"tensor\", \"row\" or \"block\" (default: \"block\" when block is given, else \"tensor\")"),
         ]
         register(Builtin(
-            name: "quantize", params: [.required("W", "matrix|model")] + quantParams, returns: "quantized|model", category: "compression",
-            doc: "Round-to-nearest k-bit quantisation, the teaching form. Symmetric: per group s = max|x| / (2^(k−1) − 1), q = round(x/s) in ±(2^(k−1) − 1), x̂ = q·s. Asymmetric: s = (max − min) / (2^k − 1), zero point z = round(−min/s), q = clamp(round(x/s) + z, 0, 2^k − 1), x̂ = (q − z)·s. Ties round to even; scales are Float32. A group is the whole tensor, a row, or `block` consecutive weights of a row. Weights that are exactly 0 (a pruned matrix) are a mask: left out of the scales' statistics and kept exactly 0 (symmetric keeps 0 exact by itself; asymmetric would move zeros whenever a group's survivors are all of one sign). For a matrix, returns a `quantized` value that stands for the dequantised matrix and has `.codes`, `.scales`, `.zero_points`, `.mse`, `.snr_db`, `.max_error`, `.new_zeros` (survivors rounded to 0), `.entropy` (bits per code) and `.figure` (histograms before and after). For a model, every weight matrix (not norms or biases) is quantised and the model returned holds the dequantised values: `save` writes those values in the type it is given (Q8_0 by default for changed matrices), not the k-bit codes.",
+            name: "quantize", params: [.required("W", "matrix|model")] + quantParams + [
+                .optional("type", "string", default: .none, "a llama.cpp type instead of the teaching form: q8_0, q4_0 (every matrix), or a llama.cpp preset q4_1, q5_0, q5_1, q2_k, q3_k_m, q4_k_m, q5_k_m, q6_k (llama.cpp's per-tensor types)")],
+            returns: "quantized|model", category: "compression",
+            doc: "Round-to-nearest k-bit quantisation, the teaching form. Symmetric: per group s = max|x| / (2^(k−1) − 1), q = round(x/s) in ±(2^(k−1) − 1), x̂ = q·s. Asymmetric: s = (max − min) / (2^k − 1), zero point z = round(−min/s), q = clamp(round(x/s) + z, 0, 2^k − 1), x̂ = (q − z)·s. Ties round to even; scales are Float32. A group is the whole tensor, a row, or `block` consecutive weights of a row. Weights that are exactly 0 (a pruned matrix) are a mask: left out of the scales' statistics and kept exactly 0 (symmetric keeps 0 exact by itself; asymmetric would move zeros whenever a group's survivors are all of one sign). For a matrix, returns a `quantized` value that stands for the dequantised matrix and has `.codes`, `.scales`, `.zero_points`, `.mse`, `.snr_db`, `.max_error`, `.new_zeros` (survivors rounded to 0), `.entropy` (bits per code) and `.figure` (histograms before and after). For a model, every weight matrix (not norms or biases) is quantised and the model returned holds the dequantised values: `save` writes those values in the type it is given (Q8_0 by default for changed matrices), not the k-bit codes. With `type=`, the weights go through llama.cpp's own quantiser instead (bytes equal to llama.cpp's `llama_model_quantize` without an importance matrix; the presets give each matrix the type llama.cpp gives it, with its fallback when a row is not whole 256-blocks) and come back dequantised: a matrix gives the dequantised matrix, a model the model. To write llama.cpp's exact file, save the unquantised model with `save(m, path, type=)`; saving the returned model requantises its values.",
             example: "q = quantize(matrix([[0.5, -1, 0], [0.25, 2, -0.75]]), bits=4, per=\"row\")\nq.codes\n[q.scales, q.snr_db > 20]") { a in
+                if a.has("type") { return try BuiltinRegistry.quantizeGGML(a) }
                 let (bits, groups, symmetric) = try BuiltinRegistry.quantOptions(a)
                 if case .object(let o) = a.value("W"), let m = o as? ModelObject {
                     var model = m.model
@@ -125,6 +128,82 @@ extension BuiltinRegistry {
                 }
                 return .record(BuiltinRegistry.stagesReport(entries, bits: bits))
             })
+        register(Builtin(
+            name: "kld", params: [.required("m", "model", "the quantised or pruned model"), .required("base", "model", "the reference (e.g. the F32 model)"),
+                                  .optional("windows", "number|none", default: .none, "how many windows (all when none)"),
+                                  .optional("data", "string", default: .string("wikitext2"), "a data set name or a text file path"),
+                                  .optional("ctx", "number", default: .number(512), "window length in tokens"), .arithmetic],
+            returns: "record {kld, max, p99_9, p99, p95, p90, median, p10, p5, p1, p0_1, same_top, ppl, base_ppl, delta_ppl, tokens, windows}", category: "compression",
+            doc: "How far `m`'s next-token distributions are from `base`'s, as llama.cpp's `llama-perplexity --kl-divergence` reports it: the text (WikiText-2 by default) is cut into non-overlapping windows of `ctx` tokens, each run from an empty cache in both models; at the second half of each window's positions (llama.cpp's scoring) the KL divergence KL(base ‖ m) = Σ p_base·(log p_base − log p_m) of the full softmaxes (nats, Float64). Returns the mean per token (`kld`), its maximum and percentiles (99.9 … 0.1, linear interpolation as llama.cpp), `same_top` (the fraction of tokens where both models' most likely token agree: llama.cpp's \"Same top p\"), both perplexities on those tokens and `delta_ppl` = ppl − base_ppl. Both models need the same tokenizer.",
+            example: "m = load(\"smollm2-135m\")\nkld(quantize(m, type=\"q4_0\"), m, windows=1, ctx=64).kld") { a in
+                let m = try a.causalModel("m", for: "kld"), base = try a.causalModel("base", for: "kld")
+                guard m.model.config.vocabSize == base.model.config.vocabSize else {
+                    throw a.fail(argument: "base", "the models' vocabularies differ (\(m.model.config.vocabSize) and \(base.model.config.vocabSize) tokens)")
+                }
+                let ctx = try a.int("ctx", 4...1 << 20)
+                guard ctx <= min(m.model.config.contextLength, base.model.config.contextLength) else {
+                    throw a.fail(argument: "ctx", "ctx must be at most the models' context length, got \(ctx)")
+                }
+                let windows = a.has("windows") ? try a.int("windows", 1...1 << 30) : nil
+                let text: String
+                do { text = try DataCatalog.text(of: try a.string("data")) }
+                catch let e as InferenceError { throw a.fail(argument: "data", e.description) }
+                let tokens = try base.tokenizer().encode(text)
+                let arithmetic = try a.arithmetic()
+                let r = try KLDivergence.evaluate(try m.forward(arithmetic), base: try base.forward(arithmetic), tokens: tokens, context: ctx,
+                                                  windows: windows, progress: a.reporter("kld of \(m.model.name)"))
+                let sorted = r.perToken.sorted()
+                let names = ["p99_9", "p99", "p95", "p90", "median", "p10", "p5", "p1", "p0_1"]
+                var fields: [(String, Value)] = [("kld", .number(r.mean)), ("max", .number(r.maximum))]
+                for (n, level) in zip(names, KLDivergenceResult.levels) { fields.append((n, .number(KLDivergenceResult.percentile(sorted, level)))) }
+                fields += [("same_top", .number(r.sameTopFraction)), ("ppl", .number(r.perplexity)), ("base_ppl", .number(r.basePerplexity)),
+                           ("delta_ppl", .number(r.perplexity - r.basePerplexity)), ("tokens", .number(Double(r.tokens))),
+                           ("windows", .number(Double(r.windows)))]
+                return .record(Record(fields))
+            })
+    }
+
+    /// The types `quantize(..., type=)` takes.
+    static let ggmlTypeNames = ["q8_0", "q4_0"] + GGMLTypeMix.Preset.allCases.map(\.rawValue)
+
+    /// `quantize(W | model, type=)`: llama.cpp's quantiser, dequantised back.
+    static func quantizeGGML(_ a: Arguments) throws -> Value {
+        let name = try a.choice("type", ggmlTypeNames)
+        func roundTrip(_ w: Matrix, _ type: GGMLType) throws -> Matrix {
+            let bytes = try GGMLQuantizer.encode(w.data, as: type)
+            let values = try bytes.withUnsafeBytes { try GGMLDequantizer.dequantize($0, type: type, count: w.count) }
+            return try Matrix(rows: w.rows, cols: w.cols, data: values)
+        }
+        let uniform: GGMLType? = name == "q8_0" ? .q8_0 : name == "q4_0" ? .q4_0 : nil
+        if case .object(let o) = a.value("W"), let m = o as? ModelObject {
+            var model = m.model
+            let config = model.config
+            let mix = GGMLTypeMix.Preset(rawValue: name).map {
+                GGMLTypeMix(preset: $0, blocks: config.intermediateSizes.count, queryGroups: config.heads / max(1, config.kvHeads),
+                            hasOutputHead: model.tensors.keys.contains { $0.role == .outputHead })
+            }
+            let places = BuiltinRegistry.weightPlaces(model)
+            for (k, place) in places.enumerated() {
+                try a.progress("quantize", done: k, total: places.count)
+                let w = try model.tensors[place]!.matrix()
+                var type = uniform ?? .q8_0
+                if let mix { type = mix.type(name: TensorNaming.gguf.name(of: place) ?? "", rowLength: w.cols).type }
+                if w.cols % type.blockSize != 0 { type = .f16 }
+                model.set(place.role, place.part, block: place.block, to: try roundTrip(w, type))
+            }
+            model.name = m.model.name + "-" + name
+            return .object(ModelObject(model))
+        }
+        let w = try a.matrix("W")
+        var type = uniform ?? GGMLTypeMix.Preset(rawValue: name)!.baseType
+        if w.cols % type.blockSize != 0 {
+            guard let preset = GGMLTypeMix.Preset(rawValue: name) else {
+                throw a.fail(argument: "W", "\(name) needs rows of whole blocks of \(type.blockSize); this matrix has \(w.cols) columns")
+            }
+            type = GGMLTypeMix(preset: preset, blocks: 1, queryGroups: 1, hasOutputHead: true).type(name: "matrix", rowLength: w.cols).type
+            guard type != .f16 else { throw a.fail(argument: "W", "\(name) needs rows of whole blocks of 32; this matrix has \(w.cols) columns") }
+        }
+        return .matrix(try roundTrip(w, type))
     }
 
     /// bits, groups and symmetric from a call's `bits`, `block`, `per` and `symmetric`.

@@ -55,3 +55,24 @@ def test_preset_bytes_equal_llama_cpp(f32_copy, tmp_path, preset, ftype):
     assert not wrong_type, f"{len(wrong_type)} tensors differ in type, e.g. {wrong_type[:3]}: ours {[ours[n].tensor_type.name for n in wrong_type[:3]]}, llama.cpp {[types[n] for n in wrong_type[:3]]}"
     differ = [n for n in theirs if not np.array_equal(np.asarray(ours[n].data).view(np.uint8), np.asarray(theirs[n].data).view(np.uint8))]
     assert not differ, f"{len(differ)} tensors differ in bytes, e.g. {differ[:3]}"
+
+
+def test_quantize_type_gives_llama_cpp_values(f32_copy, tmp_path):
+    """quantize(m, type="q4_k_m") holds exactly the values llama.cpp's Q4_K_M file dequantises to."""
+    theirs_path, ours_path = tmp_path / "llama.gguf", tmp_path / "ours-f32.gguf"
+    llama_quantize(f32_copy, theirs_path, 15)
+    r = subprocess.run([str(BIN), "-e", f'save(quantize(load("{f32_copy}"), type="q4_k_m"), "{ours_path}", type="f32")'],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    from gguf.quants import dequantize
+    theirs = {t.name: t for t in gguf.GGUFReader(theirs_path).tensors}
+    ours = {t.name: t for t in gguf.GGUFReader(ours_path).tensors}
+    checked = 0
+    for name, t in theirs.items():
+        if len(t.shape) < 2 or t.tensor_type.name == "F32":
+            continue
+        want = dequantize(np.asarray(t.data), t.tensor_type).reshape(-1)
+        got = np.asarray(ours[name].data, dtype=np.float32).reshape(-1)
+        assert np.array_equal(got.view(np.uint32), want.astype(np.float32).view(np.uint32)), name
+        checked += 1
+    assert checked == 211
