@@ -73,7 +73,7 @@ public func analyzeSpectra(_ model: Model, base: Model? = nil, roles: [TensorRol
             baseOpts.randomize = false
             baseOpts.minEvals = 1
             baseMetrics = try analyzeSpectrum(try base.matrix(role, block: b), options: baseOpts, check: progress.check)
-            if let bm = baseMetrics { ks = try ks2samp(metrics.eigenvalues, bm.eigenvalues).statistic }
+            if let bm = baseMetrics { ks = try ksStatistic(metrics.eigenvalues, bm.eigenvalues) }
         }
         rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: baseMetrics, ksFromBase: ks))
         try progress.report(stage, done: i + 1, total: places.count,
