@@ -370,12 +370,15 @@ public struct Arguments {
     /// hook (their stage replaced by `stage` when given), and both reporting and checking stop the
     /// work with "interrupted" at this call when the session is asked to. The one adapter between
     /// the library's progress and the language's.
-    public func reporter(_ stage: String? = nil) -> ProgressReporter {
+    /// With `subject` (a model's name), each stage says what it works on ("pruning blocks of
+    /// smollm2-135m"), so two runs in one cell show as two bars.
+    public func reporter(_ stage: String? = nil, of subject: String? = nil) -> ProgressReporter {
         let interpreter = self.interpreter, span = callSpan
         return ProgressReporter(report: { event in
             try interpreter.checkInterrupt(at: span)
             var event = event
             if let stage { event.stage = stage }
+            if let subject { event.stage += " of \(subject)" }
             interpreter.progressHandler?(event)
         }, check: { try interpreter.checkInterrupt(at: span) })
     }

@@ -19,7 +19,7 @@ extension BuiltinRegistry {
                 if !a.given("x") {
                     a.interpreter.write(line: a.interpreter.overviewHelp())
                 } else {
-                    a.interpreter.write(line: a.interpreter.helpText(for: a.value("x"), written: a.span("x").text))
+                    a.interpreter.show(a.interpreter.helpBundle(for: a.value("x"), written: a.span("x").text))
                 }
                 return .none
             })
@@ -55,9 +55,15 @@ extension BuiltinRegistry {
                 throw a.typeError("x", expected: "a list, string, vector, range, record or matrix")
             })
         register(Builtin(
-            name: "str", params: [.required("x", "any")], returns: "string", category: "basics",
-            doc: "The value as text, as `print` writes it: a string stays as it is, a number becomes its plain decimal form.",
-            example: "\"layer \" + str(12)") { a in .string(Render.printed(a.value("x"))) }
+            name: "str", params: [.required("x", "any"), .optional("digits", "number|none", default: .none, "significant digits of a number (default 6, as displayed; 17 keeps every digit)")],
+            returns: "string", category: "basics",
+            doc: "The value as text, as `print` writes it: a string stays as it is, a number shows 6 significant digits (the value itself keeps full precision; `digits=17` writes all of it).",
+            example: "\"ppl \" + str(28.233019028559713) + \" or \" + str(1/3, digits=17)") { a in
+                guard a.has("digits") else { return .string(Render.printed(a.value("x"))) }
+                let digits = try a.int("digits", 1...17)
+                guard case .number(let x) = a.value("x") else { throw a.fail(argument: "digits", "digits applies to a number, got \(a.value("x").typeName)") }
+                return .string(digits == 17 ? formatNumber(x) : formatShort(x, digits: digits))
+            }
         )
         register(Builtin(
             name: "number", params: [.required("x", "string|number|bool")], returns: "number", category: "basics",

@@ -48,6 +48,7 @@ extension BuiltinRegistry {
                 let xs = try a.numbers("x", flattenMatrix: true)
                 var f = Figure.ecdf(values: xs, label: defaultLabel(a, "x"))
                 f.yAxis.label = "ECDF"
+                f.xAxis.label = quantityLabel(a, "x")
                 return .object(FigureObject(try applyOptions(f, a)))
             })
         register(Builtin(
@@ -69,7 +70,8 @@ extension BuiltinRegistry {
                     }
                     bins = .edges(edges)
                 }
-                let f = Figure.histogram(values: xs, bins: bins, label: defaultLabel(a, "x"))
+                var f = Figure.histogram(values: xs, bins: bins, label: defaultLabel(a, "x"))
+                if f.xAxis.label.isEmpty { f.xAxis.label = quantityLabel(a, "x") }
                 return .object(FigureObject(try applyOptions(f, a)))
             })
         register(Builtin(
@@ -161,6 +163,15 @@ private func defaultLabel(_ a: Arguments, _ name: String) -> String {
     if a.has("label"), case .string(let s) = a.value("label") { return s }
     let written = a.span(name).text
     return written.count <= 24 && !written.contains("\n") ? written : ""
+}
+
+/// The x-axis quantity of a distribution plot of argument `name`, from how it was written:
+/// "singular value" for `svdvals(...)`, otherwise the argument
+/// itself when short (`ecdf(s)` → "s"), else "value".
+private func quantityLabel(_ a: Arguments, _ name: String) -> String {
+    let written = a.span(name).text
+    if written.contains("svdvals(") { return "singular value" }
+    return written.count <= 24 && !written.contains("\n") && !written.isEmpty ? written : "value"
 }
 
 /// Applies the title/xlabel/ylabel/xlog/ylog keywords of a plotting builtin.

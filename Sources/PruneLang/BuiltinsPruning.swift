@@ -17,14 +17,14 @@ extension BuiltinRegistry {
     }
 
     func registerPrune() {
-        let list = PruneMethods.all.map { "`\($0.name)` (\($0.summary))" }.joined(separator: "; ")
+        let list = PruneMethods.all.map { "`\($0.name)`" }.joined(separator: ", ")
         register(Builtin(
             name: "prune", params: [.required("model", "model|network"), .required("method", "string|policy", "a method name or a trained policy"),
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")]
                 + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method or by a trained PruneNet policy (from `train_policy`). Methods: \(list). `ratio` is what the method removes: FFN neurons for the row methods and PruneNet, the sparsity for magnitude/wanda/sparsegpt, the fraction of d for slicegpt, blocks for shortgpt/laco. An option a method does not read is an error. A small network (from `mlp`) is pruned the same way by \(PruneMethods.networkMethods.map(\.name).joined(separator: ", ")): masks for the unstructured ones (`net.masks`, `net.sparsity`; masked weights stay zero when it trains), a smaller network for the row methods (whole hidden neurons go). `prune_methods()` lists each method's options; `prune_methods(\"wanda\")` gives one method's details.",
+            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 if case .object(let o as NetworkObject) = a.value("model") { return try Self.pruneNetwork(o, a) }
@@ -45,7 +45,7 @@ extension BuiltinRegistry {
                     request.calibration.tokenizer = try m.tokenizer()
                 }
                 do {
-                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter())))
+                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: m.model.name))))
                 } catch let e as PruningError {
                     throw Self.located(e, a)
                 }
@@ -182,7 +182,7 @@ extension BuiltinRegistry {
                 o.ratio = request.ratios[0]
                 o.seed = request.seed
                 let policy: PrunePolicy
-                do { policy = try PrunePolicy.train(on: m.model, options: o, progress: a.reporter()) }
+                do { policy = try PrunePolicy.train(on: m.model, options: o, progress: a.reporter(of: m.model.name)) }
                 catch let e as PruningError { throw a.fail(e.message) }
                 // Interrupted: the best policy so far is the value, and the cell stops at its next step.
                 if policy.info.interrupted { a.interpreter.interrupt() }

@@ -10,7 +10,7 @@ extension BuiltinRegistry {
     public func registerSpectra() {
         register(Builtin(
             name: "svdvals", params: [.required("W", "matrix")], returns: "vector", category: "spectra",
-            doc: "The singular values of W, largest first (min(rows, cols) of them). Accurate to 1e-6 of the largest singular value (the Gram method is used for large matrices; see Numerics.singularValues). A NaN or infinity in W is an error.",
+            doc: "The singular values of W, largest first (min(rows, cols) of them). Accurate to 1e-6 of the largest singular value (large matrices go through the eigenvalues of their smaller Gram matrix, WᵀW or WWᵀ). A NaN or infinity in W is an error.",
             example: "svdvals(matrix([[3, 0], [0, 4]]))") { a in
                 let w = try a.matrix("W", finite: true)
                 try a.checkInterrupt()

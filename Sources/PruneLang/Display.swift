@@ -43,11 +43,18 @@ public func formatNumber(_ x: Double) -> String {
     return sign + "0." + String(repeating: "0", count: -exp - 1) + digits
 }
 
-/// A number in at most `digits` significant digits (for the elements of vectors and matrices).
-public func formatShort(_ x: Double, digits: Int = 6) -> String {
+/// How many significant digits a number shows (REPL, notebooks, `print`, `str`): what a reader
+/// needs. The value keeps its full precision; `str(x, digits=17)` shows all of it.
+public let displayDigits = 6
+
+/// A number in at most `digits` significant digits: how numbers show in every displayed value
+/// (integers in full up to 10¹⁵; `nan`, `inf`, `-inf`).
+public func formatShort(_ x: Double, digits: Int = displayDigits) -> String {
     if x.isNaN { return "nan" }
     if x.isInfinite { return x < 0 ? "-inf" : "inf" }
     if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+    // Past `digits` integer digits, the whole part alone says more than a mantissa (5862443, not 5.86244e+06).
+    if abs(x) >= pow(10, Double(digits)), abs(x) < 1e15 { return String(Int64(x.rounded())) }
     var s = String(format: "%.\(digits)g", x)
     if s.contains("e") {
         // 1e-05 stays scientific; trim a mantissa's trailing zeros.
@@ -136,7 +143,7 @@ enum Render {
     static func inline(_ v: Value, depth: Int) -> String {
         if depth > maxDepth { return "…" }
         switch v {
-        case .number(let x): return formatNumber(x)
+        case .number(let x): return formatShort(x)
         case .string(let s): return quote(s)
         case .bool(let b): return b ? "true" : "false"
         case .none: return "none"

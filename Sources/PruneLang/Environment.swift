@@ -141,6 +141,9 @@ extension Interpreter {
         if case .enclosing = ref.slot {
             return LangError(.name, "variable '\(ref.name)' of the enclosing function is used before it is assigned", ref.span)
         }
+        if ref.name == "exit" || ref.name == "quit" {
+            return LangError(.name, "name '\(ref.name)' is not defined: at the prompt, `\(ref.name)` or Ctrl-D leaves; a script or notebook ends after its last cell", ref.span)
+        }
         return LangError(.name, "name '\(ref.name)' is not defined\(didYouMean(ref.name, candidates))", ref.span)
     }
 }

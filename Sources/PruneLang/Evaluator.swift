@@ -148,7 +148,7 @@ extension Interpreter {
             return { ip, f in
                 let v: Value
                 do { v = try c(ip, f) } catch let sig as ControlSignal { return sig.flow }
-                ip.write(line: ip.helpText(for: v, written: written))
+                ip.show(ip.helpBundle(for: v, written: written))
                 return .value(nil)
             }
         }

@@ -232,7 +232,7 @@ public final class Interpreter: @unchecked Sendable {
     func checkInterrupt(at span: Span) throws {
         if interruptFlag.isSet {
             interruptFlag.clear()
-            throw LangError(.interrupted, "interrupted", span)
+            throw LangError(.interrupted, "stopped here at your request; every variable keeps its value", span)
         }
     }
 

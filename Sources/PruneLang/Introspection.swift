@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 
 extension Interpreter {
     // MARK: Help
@@ -37,6 +38,24 @@ extension Interpreter {
             let members = memberNames(of: v)
             if !members.isEmpty { out += "\n\nMembers: " + members.joined(separator: ", ") }
             return out
+        }
+    }
+
+    /// Help as shown by `help(x)`, `?x` and the kernel's inspect: the text wrapped for a terminal,
+    /// and for a builtin the same help as Markdown (a notebook renders that one). A string naming
+    /// a pruning method gives the method's own help.
+    public func helpBundle(for v: Value, written: String? = nil) -> MIMEBundle {
+        if case .string(let s) = v, registry.lookup(s) == nil, globals.get(s) == nil, let m = PruneMethods.named(s) {
+            return MIMEBundle(text: TextWrapping.wrap(BuiltinRegistry.methodHelp(m)))
+        }
+        let text = TextWrapping.wrap(helpText(for: v, written: written))
+        switch v {
+        case .builtin(let b): return MIMEBundle(text: text, markdown: LanguageDocs.markdown(for: b))
+        case .string(let s):
+            if let b = registry.lookup(s), globals.get(s) == nil { return MIMEBundle(text: text, markdown: LanguageDocs.markdown(for: b)) }
+            if case .builtin(let b)? = globals.get(s) { return MIMEBundle(text: text, markdown: LanguageDocs.markdown(for: b)) }
+            return MIMEBundle(text: text)
+        default: return MIMEBundle(text: text)
         }
     }
 
@@ -266,8 +285,6 @@ extension Interpreter {
         guard !chain.isEmpty else { return nil }
         if let k = Keyword(rawValue: chain), let text = Self.keywordHelp[k] { return MIMEBundle(text: text) }
         guard let v = safeEvaluate(chain) else { return nil }
-        let text = helpText(for: v)
-        if case .builtin(let b) = v { return MIMEBundle(text: text, markdown: LanguageDocs.markdown(for: b)) }
-        return MIMEBundle(text: text)
+        return helpBundle(for: v)
     }
 }

@@ -39,8 +39,9 @@ public final class REPL {
         }
         _ = read_history(historyPath)
         rl_attempted_completion_function = { text, start, end in REPLState.complete(text, start, end) }
-        print("PruneLang — help(\"name\") or ?name for a builtin, Ctrl-D to quit.")
+        print("PruneLang — help(\"name\") or ?name for a builtin; exit, quit or Ctrl-D to leave.")
         var pending = ""
+        var inputCount = 0
         while true {
             let prompt = pending.isEmpty ? "prune> " : "  ...> "
             interpreter.interruptFlag.clear()
@@ -54,17 +55,27 @@ public final class REPL {
             }
             pending += pending.isEmpty ? line : "\n" + line
             if pending.trimmingCharacters(in: .whitespaces).isEmpty { pending = ""; continue }
+            if Self.isExitRequest(pending) { break }
             if case .incomplete = interpreter.isComplete(pending) { continue }
             add_history(pending)
             _ = append_history(1, historyPath)
-            let result = interpreter.run(cell: pending)
+            inputCount += 1
+            let result = interpreter.run(cell: pending, name: "<input \(inputCount)>")
             pending = ""
+            ConsoleProgress.endLine()
             if let shown = result.display { interpreter.output(shown.text + "\n") }
             if !result.succeeded { FileHandle.standardError.write(Data((result.renderedDiagnostics + "\n").utf8)) }
         }
         _ = write_history(historyPath)
         _ = history_truncate_file(historyPath, 10_000)
         return 0
+    }
+}
+
+extension REPL {
+    /// Whether a line asks to leave the prompt, as Python's does: `exit`, `quit`, `exit()`, `quit()`.
+    static func isExitRequest(_ line: String) -> Bool {
+        ["exit", "quit", "exit()", "quit()"].contains(line.trimmingCharacters(in: .whitespaces))
     }
 }
 
@@ -148,6 +159,17 @@ enum REPLState {
 
 /// Progress of long work on the terminal's standard error, updated in place.
 public enum ConsoleProgress {
+    /// Whether a progress line is drawn on the terminal and not yet ended.
+    nonisolated(unsafe) private static var lineOpen = false
+
+    /// Ends a progress line left open (a cell interrupted or failed mid-way), so what is printed
+    /// next starts on a line of its own.
+    public static func endLine() {
+        guard lineOpen else { return }
+        lineOpen = false
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
     /// Sends `interpreter`'s progress events to standard error as "stage · detail done/total".
     /// On a terminal the line is redrawn in place; otherwise only the finished count is written.
     public static func install(on interpreter: Interpreter) {
@@ -158,6 +180,7 @@ public enum ConsoleProgress {
             let finished = e.total == e.done
             if terminal {
                 FileHandle.standardError.write(Data("\r\(label) \(e.done)\(total)\u{1B}[K\(finished ? "\n" : "")".utf8))
+                lineOpen = !finished
             } else if finished {
                 FileHandle.standardError.write(Data("\(label) \(e.done)\(total)\n".utf8))
             }

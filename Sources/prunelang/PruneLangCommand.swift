@@ -14,12 +14,12 @@ struct PruneLangCommand: ParsableCommand {
         subcommands: [RunCommand.self, CellsCommand.self, DemoCommand.self, KernelCommand.self, InstallKernelCommand.self])
 
     /// Code to run instead of starting the REPL.
-    @Option(name: .customShort("e"), help: "Run CODE and print the value of its last expression.")
+    @Option(name: .customShort("e"), help: "Run CODE and print the value of its last expression (a number in full precision).")
     var code: String?
 
     func run() throws {
         if let code {
-            let status = ScriptRunner.run(cells: [(code, 1)], name: "<-e>", showAll: true)
+            let status = ScriptRunner.run(cells: [(code, 1)], name: "<-e>", showAll: true, fullNumbers: true)
             throw ExitCode(status)
         }
         throw ExitCode(REPL().run())

@@ -42,12 +42,16 @@ struct RunCommand: ParsableCommand {
 /// Runs cells in one session, showing values and errors as the REPL does.
 enum ScriptRunner {
     /// Runs `cells` (text, first line) in order; returns the exit status (1 at the first error).
-    static func run(cells: [(String, Int)], name: String, showAll: Bool, arguments: [String] = []) -> Int32 {
-        run(cells: cells, names: cells.map { _ in name }, showAll: showAll, arguments: arguments)
+    static func run(cells: [(String, Int)], name: String, showAll: Bool, arguments: [String] = [],
+                    fullNumbers: Bool = false) -> Int32 {
+        run(cells: cells, names: cells.map { _ in name }, showAll: showAll, arguments: arguments, fullNumbers: fullNumbers)
     }
 
     /// Runs `cells` in order, naming each in diagnostics by `names` (one per cell).
-    static func run(cells: [(String, Int)], names: [String], showAll: Bool, arguments: [String]) -> Int32 {
+    /// With `fullNumbers`, a cell whose value is a number shows it in full (round-trip) precision
+    /// rather than displayed digits: `prunelang -e` is how scripts read a number back.
+    static func run(cells: [(String, Int)], names: [String], showAll: Bool, arguments: [String],
+                    fullNumbers: Bool = false) -> Int32 {
         let interpreter = Interpreter()
         interpreter["args"] = .list(arguments.map { .string($0) })
         ConsoleProgress.install(on: interpreter)
@@ -56,7 +60,12 @@ enum ScriptRunner {
         ScriptState.interpreter = interpreter
         for ((code, line), name) in zip(cells, names) {
             let result = interpreter.run(cell: code, name: name, firstLine: line)
-            if showAll, let shown = result.display { interpreter.output(shown.text + "\n") }
+            ConsoleProgress.endLine()
+            if showAll, fullNumbers, case .number(let x)? = result.value {
+                interpreter.output(formatNumber(x) + "\n")
+            } else if showAll, let shown = result.display {
+                interpreter.output(shown.text + "\n")
+            }
             if !result.succeeded {
                 FileHandle.standardError.write(Data((result.renderedDiagnostics + "\n").utf8))
                 return 1
