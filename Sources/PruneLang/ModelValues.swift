@@ -248,13 +248,19 @@ enum ModelTables {
     }
 
     /// The config as a record.
+    /// A head-pruned model's record adds `block_heads` and `block_kv_heads` (one count per block).
     static func configRecord(_ c: ModelConfig) -> Value {
-        .record(Record([
+        var fields: [(String, Value)] = [
             ("architecture", .string(c.architecture.rawValue)), ("hidden", .number(Double(c.hiddenSize))),
             ("ffn", .list(c.intermediateSizes.map { .number(Double($0)) })), ("heads", .number(Double(c.heads))),
             ("kv_heads", .number(Double(c.kvHeads))), ("vocab", .number(Double(c.vocabSize))),
             ("context", .number(Double(c.contextLength))), ("norm_eps", .number(c.normEpsilon)),
             ("rope_base", .number(c.ropeBase)), ("tied_head", .bool(c.tiedOutputHead)),
-        ]))
+        ]
+        if c.hasPerBlockHeads {
+            fields.append(("block_heads", .list((0..<c.blockCount).map { .number(Double(c.heads(inBlock: $0))) })))
+            fields.append(("block_kv_heads", .list((0..<c.blockCount).map { .number(Double(c.kvHeads(inBlock: $0))) })))
+        }
+        return .record(Record(fields))
     }
 }

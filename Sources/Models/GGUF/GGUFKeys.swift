@@ -38,6 +38,10 @@ public enum GGUFKey {
         case feedForwardLength = "feed_forward_length"
         case headCount = "attention.head_count"
         case headCountKV = "attention.head_count_kv"
+        /// The key (query) head dimension, written when blocks have their own head counts.
+        case keyLength = "attention.key_length"
+        /// The value head dimension, written beside `keyLength`.
+        case valueLength = "attention.value_length"
         /// RMSNorm's epsilon (llama).
         case layerNormRMSEpsilon = "attention.layer_norm_rms_epsilon"
         /// LayerNorm's epsilon (bert).

@@ -171,9 +171,10 @@ public struct BertForward: Sendable {
     }
 
     /// Multi-head self-attention of `x` (rows × d) within each sentence's span; returns the heads'
-    /// outputs concatenated (rows × d), before the output projection.
+    /// outputs concatenated (rows × heads·headDim: d unless head pruning narrowed the block),
+    /// before the output projection.
     func attention(_ w: BertWeights.Block, _ x: [Float], rows t: Int, spans: [Range<Int>]) -> [Float] {
-        let d = config.hiddenSize, heads = config.heads, hd = config.headDimension
+        let hd = config.headDimension, d = w.query.rows, heads = d / max(hd, 1)
         let q = project(x, rows: t, weight: w.query, bias: w.queryBias)
         let k = project(x, rows: t, weight: w.key, bias: w.keyBias)
         let v = project(x, rows: t, weight: w.value, bias: w.valueBias)

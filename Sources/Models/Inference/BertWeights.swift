@@ -83,10 +83,11 @@ public struct BertWeights: Sendable {
         embeddingNorm = try vector(.embeddingNorm, .weight, count: d, zerosIfMissing: false)
         embeddingNormBias = try vector(.embeddingNorm, .bias, count: d, zerosIfMissing: false)
         blocks = try (0..<model.blockCount).map { b in
-            let (q, qb) = try linear(.attentionQuery, block: b, rows: d, cols: d)
-            let (k, kb) = try linear(.attentionKey, block: b, rows: d, cols: d)
-            let (v, vb) = try linear(.attentionValue, block: b, rows: d, cols: d)
-            let (o, ob) = try linear(.attentionOutput, block: b, rows: d, cols: d)
+            let a = config.heads(inBlock: b) * config.headDimension   // d unless head pruning narrowed the block
+            let (q, qb) = try linear(.attentionQuery, block: b, rows: a, cols: d)
+            let (k, kb) = try linear(.attentionKey, block: b, rows: a, cols: d)
+            let (v, vb) = try linear(.attentionValue, block: b, rows: a, cols: d)
+            let (o, ob) = try linear(.attentionOutput, block: b, rows: d, cols: a)
             let (up, upb) = try linear(.ffnUp, block: b, rows: nil, cols: d)
             let (down, downb) = try linear(.ffnDown, block: b, rows: d, cols: up.rows)
             return Block(query: q, queryBias: qb, key: k, keyBias: kb, value: v, valueBias: vb, output: o, outputBias: ob,

@@ -219,7 +219,9 @@ public struct LlamaForward: Sendable {
     /// values; returns the heads' outputs concatenated (rows × heads·headDim).
     func attention(_ b: Int, _ h: [Float], rows t: Int, segments: [Segment], caches: inout [KVCache], slot: Int) -> [Float] {
         let w = weights.blocks[b]
-        let heads = config.heads, kvHeads = config.kvHeads, hd = config.headDimension
+        // This block's heads (head pruning may leave blocks with fewer; the cache rows are the
+        // widest block's, of which this block uses the first kvHeads·hd).
+        let heads = config.heads(inBlock: b), kvHeads = config.kvHeads(inBlock: b), hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
         var q = w.query.apply(h, rows: t)
         var k = w.key.apply(h, rows: t)

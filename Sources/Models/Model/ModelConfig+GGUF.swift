@@ -28,21 +28,26 @@ extension ModelConfig {
         }
         let layers = try int(.blockCount)
         let widths = try perLayer(.feedForwardLength, layers: layers)
-        let heads = try int(.headCount)
-        let kvHeadList = value(.headCountKV) == nil
-            ? Array(repeating: heads, count: layers) : try perLayer(.headCountKV, layers: layers)
-        guard Set(kvHeadList).count <= 1 else {
-            throw ModelConfigError(field: Key.headCountKV.key(arch), message: "differs between layers, which is not supported")
-        }
         let hidden = try int(.embeddingLength)
+        // Head counts: one number, or one per layer (a head-pruned model, with key_length giving
+        // the head dimension, as llama.cpp reads them).
+        let headList = try perLayer(.headCount, layers: layers)
+        let kvHeadList = value(.headCountKV) == nil ? headList : try perLayer(.headCountKV, layers: layers)
+        var heads = headList.first ?? 0
+        if let keyLength = value(.keyLength)?.int, keyLength > 0 {
+            guard hidden % keyLength == 0 else {
+                throw ModelConfigError(field: Key.keyLength.key(arch), message: "\(keyLength) does not divide the embedding length \(hidden)")
+            }
+            heads = hidden / keyLength
+        }
         let vocab = file[GGUFKey.tokens]?.array?.count
             ?? file.tensor(named: "token_embd.weight")?.rows ?? 0
-        let config: ModelConfig
+        var config: ModelConfig
         switch arch {
         case "llama", "deci":
             config = ModelConfig(
                 architecture: .llama, hiddenSize: hidden, intermediateSizes: widths, heads: heads,
-                kvHeads: kvHeadList.first ?? heads, vocabSize: vocab,
+                kvHeads: kvHeadList.max() ?? heads, vocabSize: vocab,
                 contextLength: (try? int(.contextLength)) ?? 2048,
                 normEpsilon: value(.layerNormRMSEpsilon)?.double ?? 1e-5,
                 ropeBase: value(.ropeFreqBase)?.double ?? 10_000,
@@ -57,6 +62,7 @@ extension ModelConfig {
         default:
             throw ModelConfigError(field: GGUFKey.architecture, message: "'\(arch)' is not supported (llama or bert)")
         }
+        config.setBlockHeads(query: headList, keyValue: arch == "bert" ? headList : kvHeadList)
         try config.validate()
         return config
     }
@@ -66,8 +72,12 @@ extension ModelConfig {
     /// per-layer widths, made for Nemotron-NAS): llama.cpp's `llama` reads a per-layer
     /// `feed_forward_length` array but builds every block's tensors with block 0's width, so
     /// such a file would not load as `llama`.
+    /// The same holds for per-layer head counts (head pruning): `llama` builds every block's
+    /// q/k/v/o with block 0's heads, `deci` with each block's own.
     public var ggufArchitectureName: String {
-        architecture == .llama && Set(intermediateSizes).count > 1 ? "deci" : architecture.rawValue
+        let perLayer = Set(intermediateSizes).count > 1 || Set((0..<blockCount).map { heads(inBlock: $0) }).count > 1
+            || Set((0..<blockCount).map { kvHeads(inBlock: $0) }).count > 1
+        return architecture == .llama && perLayer ? "deci" : architecture.rawValue
     }
 
     /// The `{arch}.*` metadata entries that describe this config, as llama.cpp reads them: the FFN
@@ -84,12 +94,12 @@ extension ModelConfig {
             (Key.contextLength.key(arch), .uint32(UInt32(contextLength))),
             (Key.embeddingLength.key(arch), .uint32(UInt32(hiddenSize))),
             (Key.feedForwardLength.key(arch), width),
-            (Key.headCount.key(arch), .uint32(UInt32(heads))),
+            (Key.headCount.key(arch), perLayerValue((0..<blockCount).map { heads(inBlock: $0) })),
         ]
         switch architecture {
         case .llama:
             entries += [
-                (Key.headCountKV.key(arch), .uint32(UInt32(kvHeads))),
+                (Key.headCountKV.key(arch), perLayerValue((0..<blockCount).map { kvHeads(inBlock: $0) })),
                 (Key.layerNormRMSEpsilon.key(arch), .float32(Float(normEpsilon))),
                 (Key.ropeFreqBase.key(arch), .float32(Float(ropeBase))),
                 (Key.ropeDimensionCount.key(arch), .uint32(UInt32(ropeDimensions))),
@@ -98,6 +108,15 @@ extension ModelConfig {
         case .bert:
             entries += [(Key.layerNormEpsilon.key(arch), .float32(Float(normEpsilon)))]
         }
+        if hasPerBlockHeads {   // the head dimension no longer follows from embedding_length / head_count
+            entries += [(Key.keyLength.key(arch), .uint32(UInt32(headDimension))),
+                        (Key.valueLength.key(arch), .uint32(UInt32(headDimension)))]
+        }
         return entries
+    }
+
+    /// One number when every block agrees, else one per block.
+    func perLayerValue(_ values: [Int]) -> GGUFValue {
+        Set(values).count <= 1 ? .uint32(UInt32(values.first ?? 0)) : .array(.uint32(values.map { UInt32($0) }))
     }
 }

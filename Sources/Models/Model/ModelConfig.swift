@@ -25,10 +25,17 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var hiddenSize: Int
     /// FFN intermediate width of each block (n); one entry per block.
     public var intermediateSizes: [Int]
-    /// Attention heads.
+    /// Attention heads of an unpruned block: `hiddenSize / heads` is the head dimension.
     public var heads: Int
-    /// Key/value heads (grouped-query attention); equals `heads` without grouping.
+    /// Key/value heads (grouped-query attention); equals `heads` without grouping. With per-block
+    /// counts (`blockKVHeads`) it is the largest block's, which sizes the KV cache.
     public var kvHeads: Int
+    /// Query heads of each block when head pruning left blocks with fewer than `heads` (one entry
+    /// per block); nil when every block has `heads`.
+    public var blockHeads: [Int]? = nil
+    /// Key/value heads of each block when head pruning removed whole groups (one entry per
+    /// block); nil when every block has `kvHeads`.
+    public var blockKVHeads: [Int]? = nil
     /// Vocabulary size.
     public var vocabSize: Int
     /// Longest context the positions cover.
@@ -54,6 +61,20 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     public var blockCount: Int { intermediateSizes.count }
     /// Dimension of one attention head.
     public var headDimension: Int { heads > 0 ? hiddenSize / heads : 0 }
+    /// The query heads of block `b`.
+    public func heads(inBlock b: Int) -> Int { blockHeads?[b] ?? heads }
+    /// The key/value heads of block `b`.
+    public func kvHeads(inBlock b: Int) -> Int { architecture == .bert ? heads(inBlock: b) : blockKVHeads?[b] ?? kvHeads }
+    /// Whether some block's head counts differ from `heads`/`kvHeads` (a head-pruned model).
+    public var hasPerBlockHeads: Bool { blockHeads != nil || blockKVHeads != nil }
+
+    /// Sets each block's query and key/value heads (as head pruning leaves them): the arrays stay
+    /// nil when every block has the unpruned counts, and `kvHeads` becomes the largest block's.
+    public mutating func setBlockHeads(query: [Int], keyValue: [Int]) {
+        kvHeads = keyValue.max() ?? kvHeads
+        blockHeads = query.allSatisfy { $0 == heads } ? nil : query
+        blockKVHeads = keyValue.allSatisfy { $0 == kvHeads } && heads % kvHeads == 0 ? nil : keyValue
+    }
 
     /// A config; the checks in `validate()` say what is inconsistent.
     public init(architecture: Architecture, hiddenSize: Int, intermediateSizes: [Int], heads: Int,
@@ -83,7 +104,18 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         try need(!intermediateSizes.isEmpty, "block count", "must be at least 1")
         try need(intermediateSizes.allSatisfy { $0 >= 0 }, "FFN width", "must be non-negative, got \(intermediateSizes)")
         try need(heads > 0 && hiddenSize % heads == 0, "attention heads", "\(heads) heads do not divide the hidden size \(hiddenSize)")
-        try need(kvHeads > 0 && heads % kvHeads == 0, "key/value heads", "\(kvHeads) KV heads do not divide \(heads) heads")
+        if hasPerBlockHeads {
+            try need(blockHeads.map { $0.count == intermediateSizes.count } ?? true && blockKVHeads.map { $0.count == intermediateSizes.count } ?? true,
+                     "per-block heads", "need one entry per block (\(intermediateSizes.count))")
+            try need(kvHeads > 0, "key/value heads", "must be positive, got \(kvHeads)")
+            for b in intermediateSizes.indices {
+                let q = heads(inBlock: b), kv = kvHeads(inBlock: b)
+                try need(kv > 0 && kv <= kvHeads && q > 0 && q % kv == 0, "heads of block \(b)",
+                         "must be positive with the \(kv) KV heads (at most \(kvHeads)) dividing the \(q) query heads")
+            }
+        } else {
+            try need(kvHeads > 0 && heads % kvHeads == 0, "key/value heads", "\(kvHeads) KV heads do not divide \(heads) heads")
+        }
         try need(vocabSize > 0, "vocabulary size", "must be positive, got \(vocabSize)")
         try need(normEpsilon > 0 && normEpsilon.isFinite, "norm epsilon", "must be positive, got \(normEpsilon)")
         if let r = residualSize {
@@ -149,6 +181,14 @@ extension ModelConfig {
         default:
             throw ModelConfigError(field: "model_type", message: "'\(type)' is not supported (llama or bert)")
         }
+        let blockHeads = (obj["prunelang_block_heads"] as? [NSNumber])?.map(\.intValue)
+        let blockKVHeads = (obj["prunelang_block_kv_heads"] as? [NSNumber])?.map(\.intValue)
+        if config.architecture == .bert {
+            config.blockHeads = blockHeads.flatMap { $0.allSatisfy { $0 == heads } ? nil : $0 }
+        } else if blockHeads != nil || blockKVHeads != nil {
+            config.setBlockHeads(query: blockHeads ?? Array(repeating: config.heads, count: layers),
+                                 keyValue: blockKVHeads ?? Array(repeating: config.kvHeads, count: layers))
+        }
         try config.validate()
         return config
     }
@@ -173,6 +213,11 @@ extension ModelConfig {
             obj["num_key_value_heads"] = kvHeads; obj["rope_theta"] = ropeBase
             obj["tie_word_embeddings"] = tiedOutputHead
             if let r = residualSize { obj["prunelang_sliced_residual_size"] = r }
+        }
+        if hasPerBlockHeads {   // head pruning: PruneLang's own keys (Hugging Face has no per-layer head counts)
+            obj["prunelang_block_heads"] = (0..<blockCount).map { heads(inBlock: $0) }
+            obj["prunelang_block_kv_heads"] = (0..<blockCount).map { kvHeads(inBlock: $0) }
+            obj["head_dim"] = headDimension
         }
         return obj
     }

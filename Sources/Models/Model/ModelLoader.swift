@@ -83,7 +83,8 @@ public enum ModelLoader {
             let place = naming.place(of: t.name)
             if naming == .huggingFaceLlama, let p = place, p.part == .weight,
                p.role == .attentionQuery || p.role == .attentionKey {
-                let heads = p.role == .attentionQuery ? config.heads : config.kvHeads
+                let b = p.block ?? 0
+                let heads = p.role == .attentionQuery ? config.heads(inBlock: b) : config.kvHeads(inBlock: b)
                 order = RoPELayout.halves.rowOrder(to: .interleaved, rows: t.shape.first ?? 0, heads: heads)
             }
             let w = WeightTensor(name: t.name, shape: t.shape, storage: .safetensors(file, t), rowOrder: order)

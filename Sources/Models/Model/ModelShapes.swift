@@ -5,19 +5,21 @@ public enum ModelShapes {
     /// Every required place of `config` with its expected shape (outermost first).
     public static func expected(_ config: ModelConfig) -> [(TensorPlace, [Int])] {
         let d = config.hiddenSize, v = config.vocabSize
-        let kv = config.kvHeads * config.headDimension
+        let hd = config.headDimension
         // The residual stream's width: d, or SliceGPT's sliced width (then with shortcut matrices).
         let s = config.residualWidth
         var out: [(TensorPlace, [Int])] = [(TensorPlace(.tokenEmbedding), [v, s])]
         switch config.architecture {
         case .llama:
             for (b, n) in config.intermediateSizes.enumerated() {
+                // Query and key/value widths of this block (head pruning may narrow them).
+                let q = config.heads(inBlock: b) * hd, kv = config.kvHeads(inBlock: b) * hd
                 out += [
                     (TensorPlace(.attentionNorm, block: b), [s]),
-                    (TensorPlace(.attentionQuery, block: b), [d, s]),
+                    (TensorPlace(.attentionQuery, block: b), [q, s]),
                     (TensorPlace(.attentionKey, block: b), [kv, s]),
                     (TensorPlace(.attentionValue, block: b), [kv, s]),
-                    (TensorPlace(.attentionOutput, block: b), [s, d]),
+                    (TensorPlace(.attentionOutput, block: b), [s, q]),
                     (TensorPlace(.ffnNorm, block: b), [s]),
                     (TensorPlace(.ffnGate, block: b), [n, s]),
                     (TensorPlace(.ffnUp, block: b), [n, s]),
@@ -33,9 +35,11 @@ public enum ModelShapes {
             out += [(TensorPlace(.positionEmbedding), [config.contextLength, d]),
                     (TensorPlace(.embeddingNorm), [d]), (TensorPlace(.embeddingNorm, .bias), [d])]
             for (b, n) in config.intermediateSizes.enumerated() {
-                for role in [TensorRole.attentionQuery, .attentionKey, .attentionValue, .attentionOutput] {
-                    out += [(TensorPlace(role, block: b), [d, d]), (TensorPlace(role, .bias, block: b), [d])]
+                let q = config.heads(inBlock: b) * hd
+                for role in [TensorRole.attentionQuery, .attentionKey, .attentionValue] {
+                    out += [(TensorPlace(role, block: b), [q, d]), (TensorPlace(role, .bias, block: b), [q])]
                 }
+                out += [(TensorPlace(.attentionOutput, block: b), [d, q]), (TensorPlace(.attentionOutput, .bias, block: b), [d])]
                 out += [
                     (TensorPlace(.attentionOutputNorm, block: b), [d]), (TensorPlace(.attentionOutputNorm, .bias, block: b), [d]),
                     (TensorPlace(.ffnUp, block: b), [n, d]), (TensorPlace(.ffnUp, .bias, block: b), [n]),

@@ -248,7 +248,8 @@ public enum ModelWriter {
             var m = try t.matrix()
             if config.architecture == .llama, place.part == .weight,
                place.role == .attentionQuery || place.role == .attentionKey {
-                let heads = place.role == .attentionQuery ? config.heads : config.kvHeads
+                let b = place.block ?? 0
+                let heads = place.role == .attentionQuery ? config.heads(inBlock: b) : config.kvHeads(inBlock: b)
                 m = m.reorderingRows(RoPELayout.interleaved.rowOrder(to: .halves, rows: m.rows, heads: heads))
             }
             entries.append(entry(name: name, shape: t.shape, values: m.data, dtype: dtype))

@@ -28,7 +28,7 @@ public enum Accounting {
             if let head = model.tensor(.outputHead) ?? model.tensor(.tokenEmbedding) { weights += head.elementCount }
         }
         let c = model.config
-        let attention = 4 * Double(context) * Double(c.heads * c.headDimension) * Double(model.blockCount)
+        let attention = 4 * Double(context) * Double((0..<model.blockCount).reduce(0) { $0 + c.heads(inBlock: $1) } * c.headDimension)
         return 2 * Double(weights) + attention
     }
 }

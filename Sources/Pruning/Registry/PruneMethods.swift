@@ -82,6 +82,7 @@ public enum PruneMethods {
                     ratioMeaning: "the fraction of each layer's weights masked",
                     network: { n, r in try NetworkPruning.random(n, ratio: r.ratios[0], seed: r.seed) },
                     networkRatioMeaning: "the fraction of each layer's weights masked", run: nil),
+        heads,
         PruneMethod(name: "slicegpt", summary: "rotate the residual stream onto its principal components and slice it (SliceGPT)",
                     ratioMeaning: "the fraction of the hidden size d sliced away",
                     details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form.",

@@ -21,6 +21,8 @@ public struct PruneRequest: Sendable {
     public var deterministic = false
     /// How the "prunenet" method trains its policy (its ratio is the request's unless `train_ratio` is set).
     public var policy = PolicyTrainingOptions()
+    /// How the "heads" method scores and removes attention heads.
+    public var heads = HeadPruningOptions()
     /// The options set through `PruneMethod.set`, by name.
     public var given: Set<String> = []
 
