@@ -14,25 +14,30 @@ extension BuiltinRegistry {
         registerPolicyBuiltins()
         registerAccounting()
         registerPenaltyViews()
+        registerWhatToKeep()
     }
 
     func registerPrune() {
         let list = PruneMethods.all.map { "`\($0.name)`" }.joined(separator: ", ")
         register(Builtin(
-            name: "prune", params: [.required("model", "model|network"), .required("method", "string|policy", "a method name or a trained policy"),
+            name: "prune", params: [.required("model", "model|network"), .optional("method", "string|policy|none", default: .none, "a method name or a trained policy (none with scores=)"),
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
-                                    .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows")]
+                                    .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows"),
+                                    .optional("scores", "function|none", default: .none, "fn(block) returning one score per FFN neuron of the block; the lowest scores are removed")]
                 + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods.",
+            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods. Instead of a method, `scores=fn(block) {...}` prunes FFN neurons by a score of your own: the function gets each block as a layer (`block.index`, `block.width`, `block.ffn.gate|up|down`: views of the model's weights, not copies) and returns one number per neuron; each block keeps its (1−ratio)·width neurons of highest score, so the lowest scores are removed (ties keep the lower index). `protect=` (a list of [block, neuron] pairs, or the table of `super_weights(m)`) keeps neurons whatever a row method, policy or score says, and the ratio is still met; `ratios=\"owl\"` or `\"owl-weights\"` spreads one ratio over the blocks by OWL's outlier rule.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 if case .object(let o as NetworkObject) = a.value("model") { return try Self.pruneNetwork(o, a) }
                 let m = try a.model("model")
                 var request = PruneRequest(ratios: try Self.ratioList(a), seed: try a.seed())
                 do { _ = try request.blockRatios(m.model.blockCount) } catch let e as PruningError { throw a.fail(argument: "ratio", e.message) }
+                if a.has("scores") { return try Self.pruneByScores(m, a, request: request) }
                 let method: PruneMethod
                 switch a.value("method") {
+                case .none:
+                    throw a.fail("give a method (a name or a policy) or scores=fn(block) {...}")
                 case .string(let name):
                     do { method = try PruneMethods.method(named: name) } catch let e as PruningError { throw a.fail(argument: "method", e.message) }
                 case .object(let o as PolicyObject):
@@ -73,6 +78,7 @@ extension BuiltinRegistry {
     /// `prune` on a small network: one ratio, a method name (a policy prunes models only), the
     /// options the method reads; the result is a new network (masked, or smaller).
     static func pruneNetwork(_ net: NetworkObject, _ a: Arguments) throws -> Value {
+        if a.has("scores") { throw a.fail(argument: "scores", "scores= prunes a language model's FFN neurons; prune a network by a method name") }
         var request = PruneRequest(ratios: try Self.ratioList(a), seed: try a.seed())
         guard case .string(let name) = a.value("method") else {
             if a.value("method").typeName == "policy" { throw a.fail(argument: "method", "a policy prunes language models; prune a network by a method name") }
@@ -81,6 +87,9 @@ extension BuiltinRegistry {
         let method: PruneMethod
         do { method = try PruneMethods.method(named: name) } catch let e as PruningError { throw a.fail(argument: "method", e.message) }
         try Self.setOptions(a, method: method, in: &request)
+        for name in ["protect", "ratios"] where request.given.contains(name) {
+            throw a.fail(argument: name, "\(name) applies to language models, not networks")
+        }
         do {
             let pruned = try PruneMethods.prune(net.network, method: method, request: request)
             let from = net.training != nil ? "a trained network" : (net.origin.map { "a network \($0)" } ?? "an untrained network")
@@ -115,6 +124,7 @@ extension BuiltinRegistry {
         case .number(let x): return .number(x)
         case .string(let s): return .string(s)
         case .bool(let b): return .bool(b)
+        case .neurons(let n): return .list(n.sorted { $0.key < $1.key }.flatMap { b, ns in ns.map { .list([.number(Double(b)), .number(Double($0))]) } })
         case .none: return .none
         }
     }
@@ -138,6 +148,9 @@ extension BuiltinRegistry {
 
     /// A value written for option `name` as the library takes it (a type error for a list, a model…).
     static func optionValue(_ name: String, _ value: Value, span: Span, _ a: Arguments) throws -> OptionValue {
+        if case .neurons? = PruneMethods.option(named: name)?.kind, !value.isNone {
+            return .neurons(try neurons(name, value, span: span, a))
+        }
         switch value {
         case .number(let x): return .number(x)
         case .string(let s): return .string(s)

@@ -106,25 +106,32 @@ public struct PrunePolicy: Sendable {
     /// The neurons each block keeps at `ratios` (one per block): a draw of eq. 4 from
     /// `SeededRandom(seed)` at the temperature the policy was trained with, or the top-k scores
     /// when `deterministic`.
-    public func keptNeurons(_ model: Model, ratios: [Double], seed: UInt64, deterministic: Bool) throws -> [Int: [Int]] {
+    /// `protected` neurons are always kept: the draw (or top-k) then ranks k + |protected| neurons
+    /// and the block keeps its protected ones and the first others of that ranking.
+    public func keptNeurons(_ model: Model, ratios: [Double], seed: UInt64, deterministic: Bool,
+                            protected: ProtectedNeurons = .none) throws -> [Int: [Int]] {
         guard ratios.count == model.blockCount else {
             throw PruningError("need one ratio per block (\(model.blockCount)), got \(ratios.count)")
         }
+        try protected.check(model, ratios: ratios)
         let z = try logits(model)
         var rng = SeededRandom(seed: seed)
         var kept = [Int: [Int]]()
         for b in 0..<model.blockCount {
             let k = try FFNPruning.keptCount(width: z[b].count, ratio: ratios[b])
-            kept[b] = deterministic ? PolicySampling.topK(logits: z[b], count: k)
-                                    : try PolicySampling.act(logits: z[b], count: k, rng: &rng, temperature: info.options.temperature).kept
+            let count = min(z[b].count, k + protected[b].count)
+            let ranked = deterministic ? PolicySampling.topK(logits: z[b], count: count)
+                                       : try PolicySampling.act(logits: z[b], count: count, rng: &rng, temperature: info.options.temperature).kept
+            kept[b] = ProtectedNeurons.choose(ranked: ranked, keep: k, protected: protected[b])
         }
         return kept
     }
 
-    /// `model` pruned by this policy at `ratios` (one per block, or one for all).
-    public func apply(to model: Model, ratios: [Double], seed: UInt64 = 0, deterministic: Bool = false) throws -> Model {
+    /// `model` pruned by this policy at `ratios` (one per block, or one for all), keeping `protected`.
+    public func apply(to model: Model, ratios: [Double], seed: UInt64 = 0, deterministic: Bool = false,
+                      protected: ProtectedNeurons = .none) throws -> Model {
         let r = ratios.count == 1 ? Array(repeating: ratios[0], count: model.blockCount) : ratios
-        return try FFNPruning.keep(model, neurons: try keptNeurons(model, ratios: r, seed: seed, deterministic: deterministic))
+        return try FFNPruning.keep(model, neurons: try keptNeurons(model, ratios: r, seed: seed, deterministic: deterministic, protected: protected))
     }
 
     /// The metadata key under which the JSON is stored in the safetensors header.

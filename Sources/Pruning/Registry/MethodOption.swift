@@ -7,6 +7,8 @@ public enum OptionValue: Sendable, Equatable {
     case string(String)
     /// A bool.
     case bool(Bool)
+    /// FFN neurons by block (`protect=`: a list of (block, neuron) pairs or a super-weight table).
+    case neurons([Int: [Int]])
     /// No value: an option left unset.
     case none
 }
@@ -27,6 +29,8 @@ public struct MethodOption: Sendable {
         case text
         /// true or false.
         case bool
+        /// FFN neurons by block.
+        case neurons
 
         /// What a value must be, as messages say it: "a number", "a string", "true or false".
         public var expected: String {
@@ -34,6 +38,7 @@ public struct MethodOption: Sendable {
             case .number, .integer: return "a number"
             case .choice, .text: return "a string"
             case .bool: return "true or false"
+            case .neurons: return "a list of [block, neuron] pairs or a table with block and neuron columns"
             }
         }
 
@@ -43,6 +48,7 @@ public struct MethodOption: Sendable {
             case .number, .integer: return "number"
             case .choice, .text: return "string"
             case .bool: return "bool"
+            case .neurons: return "list|table"
             }
         }
     }
@@ -81,4 +87,6 @@ extension OptionValue {
     var string: String { if case .string(let s) = self { return s }; return "" }
     /// The bool held (false for any other case).
     var bool: Bool { if case .bool(let b) = self { return b }; return false }
+    /// The neurons held (none for any other case).
+    var neurons: [Int: [Int]] { if case .neurons(let n) = self { return n }; return [:] }
 }

@@ -121,7 +121,7 @@ extension MethodOption {
             guard choices.contains(s) else {
                 throw fail("\(name) must be one of \(choices.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(s)\"")
             }
-        case (.text, .string), (.bool, .bool):
+        case (.text, .string), (.bool, .bool), (.neurons, .neurons):
             return
         default: throw fail("\(name) must be \(kind.expected)")
         }

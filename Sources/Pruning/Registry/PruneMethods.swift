@@ -33,24 +33,46 @@ public enum PruneMethods {
         r.policy.ratio = v.number
     }
 
+    /// Neurons the row methods always keep.
+    public static let protect = MethodOption("protect", .neurons, default: .none, shared: true,
+                                             "FFN neurons never removed: a list of [block, neuron] pairs or super_weights(m); the ratio is still met") { r, v in
+        r.protected = ProtectedNeurons(v.neurons.mapValues(Set.init))
+    }
+    /// OWL's per-block ratios.
+    public static let layerRatios = MethodOption("ratios", .choice(["uniform"] + OWLRatios.Form.allCases.map(\.rawValue)), default: .string("uniform"), shared: true,
+                                                 "\"uniform\", or OWL's per-block ratios around ratio (±0.08, fewer removed where more outliers): \"owl\" scores |W|·‖X‖ on the data-free prompt, \"owl-weights\" |W| alone") { r, v in
+        r.layerRatios = OWLRatios.Form(rawValue: v.string)
+    }
+    /// The input model of "contribution-rows".
+    static let proxy = MethodOption("proxy", .choice(ContributionScores.Proxy.allCases.map(\.rawValue)), default: .string("prompt"),
+                                    "the FFN input the score assumes: \"prompt\" (one pass over a fixed data-free prompt) or \"weights\" (Gaussian input scaled by the FFN norm; no forward pass)") { r, v in
+        r.proxy = ContributionScores.Proxy(rawValue: v.string) ?? .prompt
+    }
+
     /// The methods, in the order help lists them.
     public static let all: [PruneMethod] = [
         PruneMethod(name: "random-rows", summary: "keep FFN neurons uniformly at random (the paper's Table 16 baseline)",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true,
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true,
                     network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .random, seed: r.seed) },
                     networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
-            try RowPruners.prune(m, method: .random, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
+            try RowPruners.prune(m, method: .random, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, progress: p)
         },
         PruneMethod(name: "magnitude-rows", summary: "keep the neurons whose state-matrix row (gate for llama, up for BERT, incoming weights for a network) has the largest L2 norm",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", perBlockRatios: true,
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true,
                     network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .magnitude, seed: r.seed) },
                     networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
-            try RowPruners.prune(m, method: .magnitude, ratios: r.blockRatios(m.blockCount), seed: r.seed, progress: p)
+            try RowPruners.prune(m, method: .magnitude, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, progress: p)
+        },
+        PruneMethod(name: "contribution-rows", summary: "keep the FFN neurons that write most into the residual stream: ‖W_down[:,j]‖·√E[(SiLU(g_j·h)·(u_j·h))²], gate, up and down together (no calibration data)",
+                    ratioMeaning: "the fraction of FFN neurons removed in each block",
+                    details: "Scores the whole neuron, not its gate row alone: with a small gate SiLU(z) ≈ z/2 is nearly linear, so a neuron with a small gate norm still passes (g·h)(u·h)/2 on, and magnitude rows misses it. proxy=\"prompt\" takes h from one pass over a fixed data-free prompt (the mean over its tokens); proxy=\"weights\" takes h = s⊙z with s the FFN norm's scale and z of unit variance, so g·h and u·h are jointly Gaussian and the expectation is a 1-D integral (no forward pass). The lowest scores go.",
+                    options: [proxy, protect, layerRatios], architectures: [.llama], perBlockRatios: true) { m, r, p in
+            try RowPruners.prune(m, method: .contribution, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, proxy: r.proxy, progress: p)
         },
         PruneMethod(name: "prunenet", summary: "train a PruneNet policy on the model (no calibration data) and apply it",
                     ratioMeaning: "the fraction of FFN neurons removed in each block",
                     details: "Trains a policy as train_policy does (its keywords are train_policy's, with train_ratio for its ratio, which defaults to ratio), then draws the kept neurons from its noisy scores with seed, or takes the top-k scores with deterministic=true. Per-block ratios need train_ratio.",
-                    options: PolicyTrainingOptions.declarations + [trainRatio, deterministic], perBlockRatios: true,
+                    options: PolicyTrainingOptions.declarations + [trainRatio, deterministic, protect], perBlockRatios: true,
                     suffix: policySuffix) { m, r, p in
             var options = r.policy
             options.seed = r.seed
@@ -63,18 +85,22 @@ public enum PruneMethods {
             let trained = try PolicyTraining.train(model: m, options: options, progress: p)
             if let stop = trained.stoppedBy { throw stop }
             let policy = PrunePolicy(trained: trained, on: m, options: options)
-            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic)
+            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic, protected: r.protected)
         },
         PruneMethod(name: "magnitude", summary: "zero the smallest |w| of the seven linears of every block, per matrix or over all of them",
                     ratioMeaning: "the fraction of weights zeroed (the sparsity)",
                     details: "Unstructured: the seven linears q/k/v/o/gate/up/down of every block; embeddings and head stay dense. scope=\"layer\" zeroes ratio of each matrix, scope=\"global\" one threshold over all of them; pattern=\"2:4\" keeps the 2 largest of every 4 consecutive input weights instead.",
-                    options: [pattern, scope], suffix: unstructuredSuffix("magnitude"),
+                    options: [pattern, scope, layerRatios], suffix: unstructuredSuffix("magnitude"),
                     network: { n, r in
                         if r.pattern != nil { throw PruningError(option: "pattern", "pattern applies to models; a network is pruned by ratio") }
                         return try NetworkPruning.magnitude(n, ratio: r.ratios[0], scope: r.scope == .global ? .global : .layer)
                     },
                     networkRatioMeaning: "the fraction of weights masked (of each layer, or of all of them with scope=\"global\"); masked weights stay zero through training") { m, r, p in
-            try MagnitudePruning.prune(m, pattern: r.pattern ?? .fraction(r.ratios[0]), scope: r.scope, progress: p)
+            if r.layerRatios != nil {
+                if r.scope == .global { throw PruningError(option: "ratios", "ratios=\"\(r.layerRatios!.rawValue)\" gives each block its own ratio; it does not combine with scope=\"global\"") }
+                return try OWLRatios.magnitude(m, ratios: r.blockRatios(m.blockCount), progress: p)
+            }
+            return try MagnitudePruning.prune(m, pattern: r.pattern ?? .fraction(r.ratios[0]), scope: r.scope, progress: p)
         },
         calibratedUnstructured(.wanda, summary: "zero the lowest |W_ij|·‖X_j‖₂ of each output row (Wanda; calibration activations, no update)"),
         calibratedUnstructured(.sparsegpt, summary: "prune with SparseGPT's OBS weight reconstruction (H = 2XᵀX/n, 1% dampening, blocks of 128 columns)"),
@@ -107,7 +133,7 @@ public enum PruneMethods {
     ]
 
     /// The options of a trained policy (see `applying`).
-    static let policyOptions = [deterministic]
+    static let policyOptions = [deterministic, protect]
 
     /// A trained policy as a method: it prunes at any ratio or per-block ratios (the paper's
     /// Tables 6 and 7), sampling with the seed or by top-k (`deterministic`).
@@ -116,7 +142,7 @@ public enum PruneMethods {
                     ratioMeaning: "the fraction of FFN neurons removed in each block", options: policyOptions,
                     perBlockRatios: true, suffix: policySuffix) { m, r, _ in
             do { try policy.requireFits(m) } catch let e as PruningError { throw PruningError(option: "method", e.message) }
-            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic)
+            return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic, protected: r.protected)
         }
     }
 
@@ -159,8 +185,18 @@ public enum PruneMethods {
             throw PruningError(option: "ratio", "\(method.name) takes one ratio for all blocks, got a list")
         }
         _ = try request.blockRatios(model.blockCount)
+        var request = request
+        let suffix = method.suffix(request) + (request.layerRatios.map { "-" + $0.rawValue } ?? "")
+        if let form = request.layerRatios {
+            // OWL: one ratio becomes a ratio per block with the same mean.
+            guard let target = request.uniformRatio else {
+                throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets each block's ratio from one ratio, got a list")
+            }
+            if request.pattern != nil { throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets ratios; it does not combine with pattern") }
+            request.ratios = try OWLRatios.ratios(model, target: target, form: form)
+        }
         var out = try run(model, request, progress)
-        out.name = "\(model.name)-\(method.suffix(request))"
+        out.name = "\(model.name)-\(suffix)"
         return out
     }
 
@@ -205,9 +241,13 @@ public enum PruneMethods {
     static func calibratedUnstructured(_ kind: CalibratedUnstructured.Method, summary: String) -> PruneMethod {
         PruneMethod(name: kind.rawValue, summary: summary, ratioMeaning: "the fraction of weights zeroed (the sparsity)",
                     details: "Unstructured, over the seven linears of every block, calibrated sequentially: each block sees the outputs of the already-pruned blocks before it. pattern=\"2:4\" keeps 2 of every 4 consecutive input weights instead. Each pass of 16 windows through SmolLM2-135M costs about a 16-window perplexity and it makes two: use calib=2 to try things out.",
-                    options: [pattern, calib], needsCalibration: true, architectures: [.llama],
+                    options: [pattern, calib, layerRatios], needsCalibration: true, architectures: [.llama],
                     suffix: unstructuredSuffix(kind.rawValue)) { m, r, p in
             let samples = try r.calibration.windows(for: m, seed: r.seed)
+            if r.layerRatios != nil {
+                return try OWLRatios.calibrated(m, method: kind, ratios: r.blockRatios(m.blockCount), samples: samples,
+                                                progress: p.renamed("\(kind.rawValue) with OWL ratios (sequential, \(samples.count) windows)"))
+            }
             return try CalibratedUnstructured.prune(m, method: kind, pattern: r.pattern ?? .fraction(r.ratios[0]), samples: samples,
                                                     progress: p.renamed("\(kind.rawValue) (sequential, \(samples.count) windows)"))
         }

@@ -21,6 +21,12 @@ public struct PruneRequest: Sendable {
     public var deterministic = false
     /// How the "prunenet" method trains its policy (its ratio is the request's unless `train_ratio` is set).
     public var policy = PolicyTrainingOptions()
+    /// Neurons the row methods always keep (`protect=`).
+    public var protected = ProtectedNeurons.none
+    /// How blocks share the ratio: nil for one ratio everywhere (or the list given), or OWL's rule.
+    public var layerRatios: OWLRatios.Form? = nil
+    /// The input model of "contribution-rows".
+    public var proxy = ContributionScores.Proxy.prompt
     /// How the "heads" method scores and removes attention heads.
     public var heads = HeadPruningOptions()
     /// The options set through `PruneMethod.set`, by name.

@@ -1,0 +1,136 @@
+import Foundation
+import Numerics
+import Models
+import Pruning
+import Plots
+
+/// What to keep (issue 24): `super_weights` (massive activations and the super weights they
+/// point at), `row_norms`, and `prune(m, scores=fn(block) {...})`, the row pruning by a score
+/// written in the language. The work is Pruning's (`SuperWeights`, `RowPruners`); this file
+/// only turns values into arguments and back.
+extension BuiltinRegistry {
+    func registerWhatToKeep() {
+        register(Builtin(
+            name: "super_weights", params: [.required("model", "model", "a llama model"),
+                                            .optional("top", "number", default: .number(1), "neurons per block, largest peak first"),
+                                            .optional("plot", "bool", default: .bool(false), "return the figure of massive activation by block instead of the table")],
+            returns: "table|figure", category: "pruning",
+            doc: "Massive activations and super weights (Yu et al. 2024), from one forward pass over a fixed data-free prompt (`\(PromptActivations.prompt)`). In each block, the FFN neurons whose activation at the down projection's input peaks highest (`value`, at prompt token `token`), the hidden channel the down projection writes most at that token (`channel`, with the whole projection's output there, `output`), and the super weight candidate W_down[channel, neuron] (`weight`). Beside them, what the weights alone show: the neuron's gate-row norm rank (`gate_rank`, 0 = smallest, the first \"magnitude-rows\" removes) and the block's largest |W_down| entry (`max_w` at `max_w_neuron`, `max_w_channel`, with its neuron's gate rank). The table goes to `prune(..., protect=)` as it is. `plot=true` gives the figure of the peak |activation| and |output| by block (log scale).",
+            example: "m = load(\"smollm2-135m\")\nsw = super_weights(m)\nsw") { a in
+                let m = try a.model("model")
+                guard m.model.config.architecture == .llama else {
+                    throw a.fail(argument: "model", "super_weights needs a llama model; '\(m.model.name)' is \(m.model.config.architecture.rawValue)")
+                }
+                let top = try a.int("top", 1...m.model.config.intermediateSizes.min()!)
+                let spikes: [SuperWeights.Spike]
+                do {
+                    let acts = try PromptActivations(m.model, tokens: try m.tokenizer().encode(PromptActivations.prompt))
+                    spikes = try SuperWeights.find(m.model, top: top, activations: acts)
+                } catch let e as PruningError { throw a.fail(e.message) }
+                if try a.bool("plot") {
+                    let first = spikes.filter { s in !spikes.contains { $0.block == s.block && abs($0.activation) > abs(s.activation) } }
+                    let x = first.map { Double($0.block) }
+                    return .object(FigureObject(Figure(title: "massive activations of \(m.model.name) by block (data-free prompt)", xLabel: "block",
+                                                       yLabel: "peak |value|", yScale: .log10,
+                                                       series: [.line(x: x, y: first.map { abs($0.activation) }, label: "down input (neuron)"),
+                                                                .line(x: x, y: first.map { abs($0.output) }, label: "down output (channel)")])))
+                }
+                let rows: [[Table.Cell]] = spikes.map { s in
+                    [.integer(s.block), .integer(s.neuron), .integer(s.channel), .number(s.activation), .integer(s.token), .number(s.output),
+                     .number(s.weight), .integer(s.gateRank), .integer(s.largestWeightNeuron), .integer(s.largestWeightChannel),
+                     .number(s.largestWeight), .integer(s.largestWeightGateRank)]
+                }
+                return .object(TableObject(Table(title: "super weights of \(m.model.name) (one pass over a data-free prompt)",
+                                                 headers: ["block", "neuron", "channel", "value", "token", "output", "weight", "gate_rank",
+                                                           "max_w_neuron", "max_w_channel", "max_w", "max_w_gate_rank"], rows: rows)))
+            })
+        register(Builtin(
+            name: "row_norms", params: [.required("W", "matrix")], returns: "vector", category: "pruning",
+            doc: "The L2 norm of each row of W, summed in double precision: the score \"magnitude-rows\" keeps the largest of (of the gate rows, for llama).",
+            example: "row_norms([[3, 4], [1, 0]])") { a in
+                .vector(RowPruners.rowNorms(try a.matrix("W")))
+            })
+    }
+
+    /// `prune(m, scores=fn(block) {...}, ratio=)`: each block's FFN neurons ranked by the user's
+    /// score (one number per neuron), the lowest removed; protect= and ratios= apply.
+    static func pruneByScores(_ m: ModelObject, _ a: Arguments, request: PruneRequest) throws -> Value {
+        if a.has("method") { throw a.fail(argument: "method", "give a method or scores=, not both") }
+        let f = try a.callable("scores")
+        var request = request
+        var written = PruneMethods.sharedOptions.filter { a.given($0.name) }.map { (name: $0.name, value: a.value($0.name), span: a.span($0.name)) }
+        written += a.extraKeywords
+        for (name, value, span) in written.sorted(by: { $0.span.start < $1.span.start }) {
+            guard name == "protect" || name == "ratios", let option = PruneMethods.option(named: name) else {
+                throw LangError(.value, "prune: scores= takes the keywords protect and ratios; got \(name)", span)
+            }
+            let v = try optionValue(name, value, span: span, a)
+            do { try option.store(v, in: &request) } catch let e as PruningError { throw located(e, a, value: value) }
+        }
+        let model = m.model
+        let span = a.span("scores")
+        do {
+            var ratios = try request.blockRatios(model.blockCount)
+            var label = PruneMethod.ratioLabel(request)
+            if let form = request.layerRatios {
+                guard let target = request.uniformRatio else {
+                    throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets each block's ratio from one ratio, got a list")
+                }
+                ratios = try OWLRatios.ratios(model, target: target, form: form)
+                label += "-" + form.rawValue
+            }
+            var out = try RowPruners.prune(model, scores: { b in
+                let v = try a.interpreter.call(f, [.object(LayerObject(model, index: b))], span: span)
+                let xs: [Double]?
+                do { xs = try v.asNumbers(flattenMatrix: false, limit: a.interpreter.limits.maxElements) } catch let e as LimitError {
+                    throw a.fail(argument: "scores", "scores for block \(b): \(e.message)")
+                }
+                guard let xs else { throw a.fail(argument: "scores", "scores must return numbers (a vector or list) for each block; block \(b) gave \(v.typeName)") }
+                return xs
+            }, ratios: ratios, protected: request.protected, progress: a.reporter())
+            out.name = "\(model.name)-scores-\(label)"
+            return .object(ModelObject(out))
+        } catch let e as PruningError {
+            throw located(e, a)
+        }
+    }
+
+    /// A `protect=` value as neurons by block: a list of [block, neuron] pairs (lists of two
+    /// integers), or a table with block and neuron columns (as `super_weights` gives).
+    static func neurons(_ name: String, _ value: Value, span: Span, _ a: Arguments) throws -> [Int: [Int]] {
+        func bad(_ message: String) -> Error { LangError(.value, "\(a.builtin.name): \(message)", span) }
+        var out = [Int: [Int]]()
+        func add(_ b: Double, _ n: Double, at k: Int) throws {
+            guard let bi = exactInt(b), let ni = exactInt(n), bi >= 0, ni >= 0 else {
+                throw bad("\(name) entry \(k) must be two non-negative integers [block, neuron], got [\(formatNumber(b)), \(formatNumber(n))]")
+            }
+            if !(out[bi]?.contains(ni) ?? false) { out[bi, default: []].append(ni) }
+        }
+        switch value {
+        case .list(let items):
+            for (k, item) in items.enumerated() {
+                guard case .list(let pair) = item, pair.count == 2, case .number(let b) = pair[0], case .number(let n) = pair[1] else {
+                    throw bad("\(name) must be a list of [block, neuron] pairs; entry \(k) is \(item.typeName)")
+                }
+                try add(b, n, at: k)
+            }
+        case .object(let o as TableObject):
+            let headers = o.table.columns.map(\.header)
+            guard let bc = headers.firstIndex(of: "block"), let nc = headers.firstIndex(of: "neuron") else {
+                throw bad("\(name): the table needs block and neuron columns (as super_weights gives); it has \(headers.joined(separator: ", "))")
+            }
+            func number(_ c: Table.Cell) -> Double? {
+                switch c { case .integer(let i): return Double(i); case .number(let x): return x; default: return nil }
+            }
+            for (k, row) in o.table.rows.enumerated() {
+                guard bc < row.count, nc < row.count, let b = number(row[bc]), let n = number(row[nc]) else {
+                    throw bad("\(name): table row \(k) has no numeric block and neuron")
+                }
+                try add(b, n, at: k)
+            }
+        default:
+            throw LangError(.type, "\(a.builtin.name): argument \(name) must be a list of [block, neuron] pairs or a table with block and neuron columns, got \(value.typeName)", span)
+        }
+        return out
+    }
+}
