@@ -17,6 +17,7 @@ public struct KLDivergenceResult: Sendable {
     /// Window length, windows scored.
     public var context = 0, windows = 0
 
+    /// Tokens scored.
     public var tokens: Int { perToken.count }
     /// Mean KL divergence per token.
     public var mean: Double { perToken.isEmpty ? 0 : perToken.reduce(0, +) / Double(perToken.count) }
@@ -26,6 +27,7 @@ public struct KLDivergenceResult: Sendable {
     public var sameTopFraction: Double { perToken.isEmpty ? 0 : Double(sameTop) / Double(perToken.count) }
     /// Perplexity of the model and of the base on the scored tokens.
     public var perplexity: Double { exp(nll / Double(max(tokens, 1))) }
+    /// Perplexity of the base on the scored tokens.
     public var basePerplexity: Double { exp(baseNLL / Double(max(tokens, 1))) }
 
     /// The percentile levels llama.cpp prints, in percent.
@@ -35,6 +37,7 @@ public struct KLDivergenceResult: Sendable {
     /// the two nearest ranks of the sorted values (llama.cpp's and numpy's default).
     public func percentile(_ level: Double) -> Double { Self.percentile(perToken.sorted(), level) }
 
+    /// The `level` percentile (0…100) of already sorted values, interpolated as above.
     public static func percentile(_ sorted: [Double], _ level: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let p = level / 100 * Double(sorted.count - 1)
@@ -45,6 +48,8 @@ public struct KLDivergenceResult: Sendable {
     }
 }
 
+/// How far a model's next-token distributions are from a base model's, token by token, as llama.cpp's
+/// `perplexity --kl-divergence` measures it.
 public enum KLDivergence {
     /// Scores up to `windows` windows of `context` tokens of `tokens` (all whole windows when nil)
     /// with both models; positions scored as in `scoring` (llama.cpp scores the second half).

@@ -38,6 +38,7 @@ public struct GGMLTypeMix: Sendable, Equatable {
         }
     }
 
+    /// The llama.cpp preset whose per-tensor rules apply.
     public let preset: Preset
     /// Transformer blocks in the model.
     public let blocks: Int
@@ -47,6 +48,7 @@ public struct GGMLTypeMix: Sendable, Equatable {
     /// embedding takes the head's rule.
     public let hasOutputHead: Bool
 
+    /// The rules of `preset` for a model of `blocks` blocks with `queryGroups` query heads per KV head.
     public init(preset: Preset, blocks: Int, queryGroups: Int, hasOutputHead: Bool) {
         self.preset = preset
         self.blocks = blocks

@@ -29,7 +29,9 @@ public enum SuperWeights {
         public var gateRank: Int
         /// The block's largest |W_down| entry: its neuron (column), channel (row) and value.
         public var largestWeightNeuron: Int
+        /// The channel (row of W_down) of the block's largest |W_down| entry.
         public var largestWeightChannel: Int
+        /// The block's largest |W_down| entry's value.
         public var largestWeight: Double
         /// The gate-row norm rank of the neuron owning the largest |W_down| entry.
         public var largestWeightGateRank: Int
