@@ -83,8 +83,8 @@ struct ModelArgumentErrorTests {
         interp.displayHandler = { _ in }
         #expect(interp.run(cell: "m = load(\"smollm2-135m\")\np = train_policy(m, ratio=0.2, episodes=1)").succeeded)
         let readers = [("pattern=\"2:4\"", ["magnitude", "wanda", "sparsegpt"], "pattern applies to magnitude, wanda and sparsegpt, not "),
-                       ("scope=\"global\"", ["magnitude"], "scope applies to magnitude only, not "),
-                       ("calib=2", ["wanda", "sparsegpt", "slicegpt", "shortgpt", "laco"], "calib applies to wanda, sparsegpt, slicegpt, shortgpt and laco, not ")]
+                       ("scope=\"global\"", ["magnitude", "heads"], "scope applies to magnitude and heads, not "),
+                       ("calib=2", ["wanda", "sparsegpt", "heads", "slicegpt", "shortgpt", "laco"], "calib applies to wanda, sparsegpt, heads, slicegpt, shortgpt and laco, not ")]
         let methods = ["\"prunenet\"", "\"random-rows\"", "\"magnitude-rows\"", "p", "\"magnitude\"", "\"wanda\"",
                        "\"sparsegpt\"", "\"slicegpt\"", "\"shortgpt\"", "\"laco\""]
         var refused = 0
