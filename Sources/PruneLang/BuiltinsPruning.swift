@@ -50,7 +50,7 @@ extension BuiltinRegistry {
                     request.calibration.tokenizer = try m.tokenizer()
                 }
                 do {
-                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: m.model.name))))
+                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))))
                 } catch let e as PruningError {
                     throw Self.located(e, a)
                 }
