@@ -228,7 +228,7 @@ def test_slurm_one_node_controller_runs_the_grid(tmp_path):
         env = dict(env, PYTHONPATH=str(ROOT / "scripts"), PRUNELANG_BIN=str(BIN))
         r = subprocess.run([PY, "-m", "prunegrid", script(tmp_path), *grid, "--cells", tmp_path / "cells", "--slurm",
                             "--slurm-queue", "grid", "--slurm-cores", str(cpus), "--slurm-memory", "2GB",
-                            "--slurm-walltime", "00:10:00"], capture_output=True, text=True, cwd=ROOT, env=env,
+                            "--slurm-walltime", "00:10:00"], capture_output=True, text=True, cwd=tmp_path, env=env,
                            timeout=120)
         assert r.returncode == 0, r.stderr[-3000:]
         assert r.stdout == serial

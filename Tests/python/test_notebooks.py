@@ -94,7 +94,7 @@ def test_lecture_one_outputs(executed):
 
 @pytest.mark.skipif(not (ROOT / "models" / "digits").exists(), reason="needs scripts/fetch-models")
 def test_small_networks_lecture_outputs(executed):
-    nb = executed["03-small-networks.ipynb"]
+    nb = executed["02-small-networks.ipynb"]
     code = [c for c in nb.cells if c.cell_type == "code"]
     by_source = lambda s: next(c for c in code if s in c.source)
     # LeNet-300-100 learns the digits.
