@@ -82,7 +82,7 @@ struct InterpreterAPITests {
         #expect(interp.help(for: "ks")?.hasPrefix("ks(a, b) -> record") == true)
         #expect(interp.help(for: "while")?.hasPrefix("while cond") == true)
         #expect(interp.help(for: "nothing_here") == nil)
-        #expect(interp.overviewHelp().contains("spectra: ad, cols, drop_rows"))
+        #expect(interp.overviewHelp().contains("spectra: ad, analyze, cols, drop_rows"))
     }
 
     @Test func helpStatementForms() {
