@@ -39,7 +39,7 @@ def measure(binary, path, f32, windows):
     out = prunelang(binary, f'm = load("{path}")\nb = load("{f32}")\n'
                             f'print(round(ppl(m, windows={windows}) * 1e6))\n'
                             f'k = kld(m, b, windows={windows})\n'
-                            'print(round(k.kld * 1e9))\nprint(round(k.p99 * 1e9))\nprint(round(k.same_top * 1e9))\nprint(k.tokens)')
+                            'print(round(k.mean * 1e9))\nprint(round(k.p99 * 1e9))\nprint(round(k.top1 * 1e9))\nprint(k.tokens)')
     v = [float(x) for x in out.split()[-5:]]
     return dict(ppl=v[0] / 1e6, kld=v[1] / 1e9, kld_p99=v[2] / 1e9, same_top=v[3] / 1e9, kld_tokens=int(v[4]))
 

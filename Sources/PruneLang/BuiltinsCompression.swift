@@ -133,9 +133,9 @@ extension BuiltinRegistry {
                                   .optional("windows", "number|none", default: .none, "how many windows (all when none)"),
                                   .optional("data", "string", default: .string("wikitext2"), "a data set name or a text file path"),
                                   .optional("ctx", "number", default: .number(512), "window length in tokens"), .arithmetic],
-            returns: "record {kld, max, p99_9, p99, p95, p90, median, p10, p5, p1, p0_1, same_top, ppl, base_ppl, delta_ppl, tokens, windows}", category: "compression",
-            doc: "How far `m`'s next-token distributions are from `base`'s, as llama.cpp's `llama-perplexity --kl-divergence` reports it: the text (WikiText-2 by default) is cut into non-overlapping windows of `ctx` tokens, each run from an empty cache in both models; at the second half of each window's positions (llama.cpp's scoring) the KL divergence KL(base ‖ m) = Σ p_base·(log p_base − log p_m) of the full softmaxes (nats, Float64). Returns the mean per token (`kld`), its maximum and percentiles (99.9 … 0.1, linear interpolation as llama.cpp), `same_top` (the fraction of tokens where both models' most likely token agree: llama.cpp's \"Same top p\"), both perplexities on those tokens and `delta_ppl` = ppl − base_ppl. Both models need the same tokenizer.",
-            example: "m = load(\"smollm2-135m\")\nkld(quantize(m, type=\"q4_0\"), m, windows=1, ctx=64).kld") { a in
+            returns: "record {mean, max, p99_9, p99, p95, p90, median, p10, p5, p1, p0_1, top1, ppl, base_ppl, delta_ppl, tokens, windows}", category: "compression",
+            doc: "How far `m`'s next-token distributions are from `base`'s, as llama.cpp's `llama-perplexity --kl-divergence` reports it: the text (WikiText-2 by default) is cut into non-overlapping windows of `ctx` tokens, each run from an empty cache in both models; at the second half of each window's positions (llama.cpp's scoring) the KL divergence KL(base ‖ m) = Σ p_base·(log p_base − log p_m) of the full softmaxes (nats, Float64). Returns the mean per token (`mean`), its maximum and percentiles (99.9 … 0.1, linear interpolation as llama.cpp), `top1` (the fraction of tokens where both models' most likely token agree: llama.cpp's \"Same top p\"), both perplexities on those tokens and `delta_ppl` = ppl − base_ppl. Both models need the same tokenizer.",
+            example: "m = load(\"smollm2-135m\")\nkld(quantize(m, type=\"q4_0\"), m, windows=1, ctx=64).mean") { a in
                 let m = try a.causalModel("m", for: "kld"), base = try a.causalModel("base", for: "kld")
                 guard m.model.config.vocabSize == base.model.config.vocabSize else {
                     throw a.fail(argument: "base", "the models' vocabularies differ (\(m.model.config.vocabSize) and \(base.model.config.vocabSize) tokens)")
@@ -154,9 +154,9 @@ extension BuiltinRegistry {
                                                   windows: windows, progress: a.reporter("kld of \(m.model.name)"))
                 let sorted = r.perToken.sorted()
                 let names = ["p99_9", "p99", "p95", "p90", "median", "p10", "p5", "p1", "p0_1"]
-                var fields: [(String, Value)] = [("kld", .number(r.mean)), ("max", .number(r.maximum))]
+                var fields: [(String, Value)] = [("mean", .number(r.mean)), ("max", .number(r.maximum))]
                 for (n, level) in zip(names, KLDivergenceResult.levels) { fields.append((n, .number(KLDivergenceResult.percentile(sorted, level)))) }
-                fields += [("same_top", .number(r.sameTopFraction)), ("ppl", .number(r.perplexity)), ("base_ppl", .number(r.basePerplexity)),
+                fields += [("top1", .number(r.sameTopFraction)), ("ppl", .number(r.perplexity)), ("base_ppl", .number(r.basePerplexity)),
                            ("delta_ppl", .number(r.perplexity - r.basePerplexity)), ("tokens", .number(Double(r.tokens))),
                            ("windows", .number(Double(r.windows)))]
                 return .record(Record(fields))

@@ -67,7 +67,7 @@ def test_kld_matches_numpy_on_llama_cpp_logits(tmp_path):
     kl = np.array(kl)
 
     script = (f'k = kld(load("{q}"), load("{base}"), data="{text}", ctx={CTX}, windows={WINDOWS})\n'
-              'print(k.kld)\nprint(k.median)\nprint(k.p90)\nprint(k.same_top)\nprint(k.ppl)\nprint(k.base_ppl)\nprint(k.tokens)')
+              'print(k.mean)\nprint(k.median)\nprint(k.p90)\nprint(k.top1)\nprint(k.ppl)\nprint(k.base_ppl)\nprint(k.tokens)')
     r = subprocess.run([str(BIN), "-e", script], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     ours = [float(v) for v in r.stdout.split()[-7:]]

@@ -56,13 +56,7 @@ public enum KLDivergence {
     public static func evaluate(_ model: LlamaForward, base: LlamaForward, tokens: [Int32], context: Int,
                                 windows: Int? = nil, scoring: PerplexityScoring = .secondHalf,
                                 progress: ProgressReporter = .none) throws -> KLDivergenceResult {
-        guard context >= 2 else { throw InferenceError.invalidArgument("ctx must be at least 2, got \(context)") }
-        let available = tokens.count / context
-        guard available > 0 else {
-            throw InferenceError.invalidArgument("the text has \(tokens.count) tokens, fewer than one window of \(context)")
-        }
-        if let w = windows, w < 1 { throw InferenceError.invalidArgument("windows must be at least 1, got \(w)") }
-        let total = min(windows ?? available, available)
+        let total = try Perplexity.windowCount(tokens: tokens.count, context: context, windows: windows)
         var cache = model.makeCache(capacity: context), baseCache = base.makeCache(capacity: context)
         var result = KLDivergenceResult(context: context, windows: total)
         for w in 0..<total {

@@ -36,18 +36,25 @@ public struct PerplexityResult: Sendable {
 /// from token 0, each evaluated from an empty cache in one batch, no BOS; the logits at
 /// position p score token p+1.
 public enum Perplexity {
+    /// How many windows of `context` tokens a run over `tokens` tokens scores: `windows` (all whole
+    /// windows when nil), at most as many as the text holds; an error for a context under 2, a text
+    /// shorter than one window, or fewer than one window asked for.
+    public static func windowCount(tokens: Int, context: Int, windows: Int?) throws -> Int {
+        guard context >= 2 else { throw InferenceError.invalidArgument("ctx must be at least 2, got \(context)") }
+        let available = tokens / context
+        guard available > 0 else {
+            throw InferenceError.invalidArgument("the text has \(tokens) tokens, fewer than one window of \(context)")
+        }
+        if let w = windows, w < 1 { throw InferenceError.invalidArgument("windows must be at least 1, got \(w)") }
+        return min(windows ?? available, available)
+    }
+
     /// Scores up to `windows` windows (all whole windows when nil). `progress` hears of each
     /// finished window and is checked inside windows; it stops the run by throwing.
     public static func evaluate(_ forward: LlamaForward, tokens: [Int32], context: Int, windows: Int? = nil,
                                 scoring: PerplexityScoring = .allPositions,
                                 progress: ProgressReporter = .none) throws -> PerplexityResult {
-        guard context >= 2 else { throw InferenceError.invalidArgument("ctx must be at least 2, got \(context)") }
-        let available = tokens.count / context
-        guard available > 0 else {
-            throw InferenceError.invalidArgument("the text has \(tokens.count) tokens, fewer than one window of \(context)")
-        }
-        if let w = windows, w < 1 { throw InferenceError.invalidArgument("windows must be at least 1, got \(w)") }
-        let total = min(windows ?? available, available)
+        let total = try windowCount(tokens: tokens.count, context: context, windows: windows)
         var cache = forward.makeCache(capacity: context)
         var result = PerplexityResult(nll: 0, tokens: 0, context: context, windows: [])
         for w in 0..<total {

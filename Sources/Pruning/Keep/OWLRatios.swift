@@ -74,26 +74,7 @@ public enum OWLRatios {
     /// block b's linears each pruned at `ratios[b]`.
     public static func calibrated(_ model: Model, method: CalibratedUnstructured.Method, ratios: [Double], samples: [[Int32]],
                                   progress: ProgressReporter = .none) throws -> Model {
-        let forward = LlamaForward(weights: try LlamaWeights(model))
-        var out = model
-        let wanted: Calibration.Wanted = method == .wanda ? .squaredNorms : .gram
-        _ = try Calibration.sequential(forward, samples: samples, wanted: wanted, progress: progress) { b, stats, weights in
-            var block = weights.blocks[b]
-            let pattern = SparsityPattern.fraction(ratios[b])
-            for role in PrunableLinears.roles {
-                let site = Calibration.Site(block: b, role: PrunableLinears.site(of: role))
-                guard let s = stats.inputs[site] else { throw PruningError("no calibration statistics for block \(b) \(role.rawValue)") }
-                let w = block[role].weight
-                let pruned: Matrix
-                switch method {
-                case .wanda: pruned = try Wanda.prune(w, squaredNorms: s.squaredNorms, pattern: pattern)
-                case .sparsegpt: pruned = try SparseGPT.prune(w, hessian: SparseGPT.hessian(gram: s.gram, tokens: s.tokens), pattern: pattern)
-                }
-                block[role].weight = pruned
-                out.set(role, block: b, to: pruned)
-            }
-            return block
-        }
-        return out
+        try CalibratedUnstructured.prune(model, method: method, patterns: { .fraction(ratios[$0]) }, samples: samples,
+                                         progress: progress)
     }
 }

@@ -18,11 +18,18 @@ public enum CalibratedUnstructured {
     /// `samples` (token windows); `progress` hears of each finished block and stops the run by throwing.
     public static func prune(_ model: Model, method: Method, pattern: SparsityPattern, samples: [[Int32]],
                              progress: ProgressReporter = .none) throws -> Model {
+        try prune(model, method: method, patterns: { _ in pattern }, samples: samples, progress: progress)
+    }
+
+    /// The same with block b's linears sparsified to `patterns(b)` (per-block ratios, as OWL sets them).
+    public static func prune(_ model: Model, method: Method, patterns: (Int) -> SparsityPattern, samples: [[Int32]],
+                             progress: ProgressReporter = .none) throws -> Model {
         let forward = LlamaForward(weights: try LlamaWeights(model))
         var out = model
         let wanted: Calibration.Wanted = method == .wanda ? .squaredNorms : .gram
         _ = try Calibration.sequential(forward, samples: samples, wanted: wanted, progress: progress) { b, stats, weights in
             var block = weights.blocks[b]
+            let pattern = patterns(b)
             for role in PrunableLinears.roles {
                 let site = Calibration.Site(block: b, role: PrunableLinears.site(of: role))
                 guard let s = stats.inputs[site] else { throw PruningError("no calibration statistics for block \(b) \(role.rawValue)") }
