@@ -114,7 +114,7 @@ struct PruneMethodEntryTests {
     @Test func optionsAreCheckedAgainstTheDeclaration() throws {
         var request = PruneRequest(ratio: 0.2)
         let rows = try #require(PruneMethods.named("random-rows"))
-        #expect(throws: PruningError(option: "calib", "calib applies to wanda, sparsegpt, slicegpt, shortgpt and laco, not random-rows")) {
+        #expect(throws: PruningError(option: "calib", "calib applies to wanda, sparsegpt, heads, slicegpt, shortgpt and laco, not random-rows")) {
             try rows.set("calib", .number(2), in: &request)
         }
         #expect(throws: PruningError(option: "foo", "random-rows takes no keyword foo")) { try rows.set("foo", .number(2), in: &request) }
