@@ -17,10 +17,7 @@ extension BuiltinRegistry {
             returns: "table|figure", category: "pruning",
             doc: "Massive activations and super weights (Yu et al. 2024), from one forward pass over a fixed data-free prompt (`\(PromptActivations.prompt)`). In each block, the FFN neurons whose activation at the down projection's input peaks highest (`value`, at prompt token `token`), the hidden channel the down projection writes most at that token (`channel`, with the whole projection's output there, `output`), and the super weight candidate W_down[channel, neuron] (`weight`). Beside them, what the weights alone show: the neuron's gate-row norm rank (`gate_rank`, 0 = smallest, the first \"magnitude-rows\" removes) and the block's largest |W_down| entry (`max_w` at `max_w_neuron`, `max_w_channel`, with its neuron's gate rank). The table goes to `prune(..., protect=)` as it is. `plot=true` gives the figure of the peak |activation| and |output| by block (log scale).",
             example: "m = load(\"smollm2-135m\")\nsw = super_weights(m)\nsw") { a in
-                let m = try a.model("model")
-                guard m.model.config.architecture == .llama else {
-                    throw a.fail(argument: "model", "super_weights needs a llama model; '\(m.model.name)' is \(m.model.config.architecture.rawValue)")
-                }
+                let m = try a.causalModel("model", for: "super_weights")
                 let top = try a.int("top", 1...m.model.config.intermediateSizes.min()!)
                 let spikes: [SuperWeights.Spike]
                 do {

@@ -29,6 +29,16 @@ struct SpectralAnalysisTests {
 
     static func close(_ a: Double, _ b: Double, rel: Double) -> Bool { abs(a - b) <= rel * max(abs(b), 1e-12) }
 
+    /// WeightWatcher's `fix_fingers="clip_xmax"` refit of `m`'s eigenvalues against the anchor row:
+    /// the same α, finger count, D and xmin. Returns the fit for further checks.
+    static func compareClipXmax(_ m: SpectralMetrics, _ r: Anchor.Row) throws -> ESDPowerLawFit {
+        let clipped = try fitESDPowerLaw(m.eigenvalues, fixFingers: .clipXmax)
+        #expect(close(clipped.alpha, r.clip_xmax.alpha, rel: 1e-6) && clipped.fingers == r.clip_xmax.num_fingers,
+                "\(r.name): clip_xmax alpha \(clipped.alpha) (\(clipped.fingers) fingers) vs \(r.clip_xmax.alpha) (\(r.clip_xmax.num_fingers))")
+        #expect(close(clipped.D, r.clip_xmax.D, rel: 1e-5) && close(clipped.xmin, r.clip_xmax.xmin, rel: 1e-6))
+        return clipped
+    }
+
     static func compare(_ m: SpectralMetrics, _ r: Anchor.Row) {
         let what = "\(r.model) \(r.name)"
         #expect(m.n == r.N && m.m == r.M, "\(what): shape")
@@ -73,10 +83,7 @@ struct SpectralAnalysisTests {
         for (r, w) in try Self.matrices(of: "smollm2", from: model) {
             let m = try #require(try analyzeSpectrum(w, options: SpectralOptions(randomize: true)))
             Self.compare(m, r)
-            let clipped = try fitESDPowerLaw(m.eigenvalues, fixFingers: .clipXmax)
-            #expect(Self.close(clipped.alpha, r.clip_xmax.alpha, rel: 1e-6) && clipped.fingers == r.clip_xmax.num_fingers,
-                    "\(r.name): clip_xmax alpha \(clipped.alpha) (\(clipped.fingers) fingers) vs \(r.clip_xmax.alpha) (\(r.clip_xmax.num_fingers))")
-            #expect(Self.close(clipped.D, r.clip_xmax.D, rel: 1e-5) && Self.close(clipped.xmin, r.clip_xmax.xmin, rel: 1e-6))
+            let clipped = try Self.compareClipXmax(m, r)
             #expect(clipped.rawAlpha == m.alpha)
         }
     }
@@ -87,10 +94,7 @@ struct SpectralAnalysisTests {
         for (r, w) in try Self.matrices(of: "minilm", from: model) {
             let m = try #require(try analyzeSpectrum(w, options: SpectralOptions(randomize: true)))
             Self.compare(m, r)
-            let clipped = try fitESDPowerLaw(m.eigenvalues, fixFingers: .clipXmax)
-            #expect(Self.close(clipped.alpha, r.clip_xmax.alpha, rel: 1e-6) && clipped.fingers == r.clip_xmax.num_fingers,
-                    "\(r.name): clip_xmax alpha \(clipped.alpha) (\(clipped.fingers) fingers) vs \(r.clip_xmax.alpha) (\(r.clip_xmax.num_fingers))")
-            #expect(Self.close(clipped.D, r.clip_xmax.D, rel: 1e-5) && Self.close(clipped.xmin, r.clip_xmax.xmin, rel: 1e-6))
+            _ = try Self.compareClipXmax(m, r)
         }
     }
 
