@@ -12,19 +12,19 @@ extension BuiltinRegistry {
             .optional("ylog", "bool", default: .bool(false), "logarithmic y axis"),
         ]
         register(Builtin(
-            name: "plot", params: [.variadic("items", "figure|vector|list")] + figureOptions + [.optional("label", "string", default: .string(""), "legend label of a line given as numbers")],
+            name: "plot", params: [.variadic("items", "figure|analysis|vector|list")] + figureOptions + [.optional("label", "string", default: .string(""), "legend label of a line given as numbers")],
             returns: "figure", category: "plots",
-            doc: "One figure from several: figures (from ecdf, hist, scatter, bar, plot) are overlaid, keeping every series; numbers draw lines — `plot(y)` against 0, 1, 2, …, `plot(x, y)` against x. Titles, axis labels and log axes are set with the keywords; otherwise the first figure's are kept.",
+            doc: "One figure from several: figures (from ecdf, hist, scatter, bar, plot, esd) are overlaid, keeping every series, and an analysis from `analyze` draws its α by block and role (Δα with base=); numbers draw lines — `plot(y)` against 0, 1, 2, …, `plot(x, y)` against x. Titles, axis labels and log axes are set with the keywords; otherwise the first figure's are kept.",
             example: "s = svdvals(randn(60, 40, seed=0))\nplot(ecdf(s, label=\"W\"), ecdf(svdvals(drop_rows(randn(60, 40, seed=0), 0.5, seed=1)), label=\"50% rows\"), title=\"spectra\")") { a in
                 var fig: Figure?
                 var numeric: [([Double], Span)] = []
                 for (v, s) in zip(a.rest, a.restSpans) {
-                    if case .object(let o) = v, let f = o as? FigureObject {
-                        if fig == nil { fig = f.figure } else { for series in f.figure.series { fig!.add(series) } }
+                    if case .object(let o) = v, let f = (o as? FigureObject)?.figure ?? (o as? FigureSource)?.defaultFigure {
+                        if fig == nil { fig = f } else { for series in f.series { fig!.add(series) } }
                     } else if let xs = try? v.asNumbers(flattenMatrix: false, limit: a.interpreter.limits.maxElements) {
                         numeric.append((xs, s))
                     } else {
-                        throw LangError(.type, "plot: each item must be a figure or numbers, got \(v.typeName)", s)
+                        throw LangError(.type, "plot: each item must be a figure, an analysis or numbers, got \(v.typeName)", s)
                     }
                 }
                 var out = fig ?? Figure()

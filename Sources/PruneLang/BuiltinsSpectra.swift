@@ -229,6 +229,11 @@ final class SpectralAnalysisObject: HostObject {
             let ys = rs.map { hasBase ? ($0.deltaAlpha ?? .nan) : $0.metrics.alpha }
             f.add(.line(x: rs.map { Double($0.block) }, y: ys, label: name))
         }
+        // WeightWatcher's band of well-trained layers, 2 ≤ α ≤ 6 (without base=: α itself is drawn).
+        if !hasBase, let lo = analysis.rows.map(\.block).min(), let hi = analysis.rows.map(\.block).max() {
+            f.add(.line(x: [Double(lo), Double(hi)], y: [2, 2], label: "α = 2", color: Color("gray")))
+            f.add(.line(x: [Double(lo), Double(hi)], y: [6, 6], label: "α = 6", color: Color("gray")))
+        }
         return f
     }
 }
@@ -281,7 +286,8 @@ func esdFigure(_ m: SpectralMetrics, title: String) -> Figure {
     f.add(.scatter(x: d.x, y: d.y, label: "ESD"))
     if let r = m.randomEigenvalues {
         let dr = density(r)
-        f.add(.scatter(x: dr.x, y: dr.y, label: "shuffled"))
+        let distance = m.randDistance.map { ", distance \(formatShort($0, digits: 3))" } ?? ""
+        f.add(.scatter(x: dr.x, y: dr.y, label: "shuffled\(distance)"))
     }
     // The fitted law p(λ) = (α − 1)/xmin · (λ/xmin)^(−α), times the tail's share of the eigenvalues.
     let share = Double(m.fit.tailCount) / Double(m.eigenvalues.count)
@@ -292,7 +298,7 @@ func esdFigure(_ m: SpectralMetrics, title: String) -> Figure {
     }
     let ys = d.y.filter { $0 > 0 }
     if let yl = ys.min(), let yh = ys.max() {
-        f.add(.line(x: [m.fit.xmin, m.fit.xmin], y: [yl, yh], label: "xmin"))
+        f.add(.line(x: [m.fit.xmin, m.fit.xmin], y: [yl, yh], label: "xmin \(formatShort(m.fit.xmin, digits: 3))"))
     }
     // The MP density in the ESD's units: λ scaled by scale² has density ρ_MP, so p(λ) = scale²·ρ_MP(λ·scale²).
     let s2 = m.mp.scale * m.mp.scale
@@ -301,8 +307,11 @@ func esdFigure(_ m: SpectralMetrics, title: String) -> Figure {
         let xs = (0...60).map { lo * pow(m.mp.bulkMax / lo, Double($0) / 60) }
         let pts = xs.map { ($0, s2 * marchenkoPasturDensity($0 * s2, q: m.mp.q, sigma: m.mp.sigma)) }.filter { $0.1 > 0 }
         f.add(.line(x: pts.map(\.0), y: pts.map(\.1), label: "MP bulk"))
-    } else if m.mp.bulkMax > 0 {
-        f.add(.line(x: [m.mp.bulkMax, m.mp.bulkMax], y: [ys.min() ?? 1e-6, ys.max() ?? 1], label: "MP edge"))
+    }
+    // The bulk's right edge λ+: eigenvalues beyond it are the spikes (num_spikes).
+    if m.mp.bulkMax > 0 {
+        f.add(.line(x: [m.mp.bulkMax, m.mp.bulkMax], y: [ys.min() ?? 1e-6, ys.max() ?? 1],
+                    label: "MP edge \(formatShort(m.mp.bulkMax, digits: 3)), \(m.mp.spikes) spikes"))
     }
     return f
 }
@@ -329,7 +338,7 @@ extension BuiltinRegistry {
                      .optional("base", "model|none", default: .none, "the dense original of a pruned model: adds d_alpha, d_D and ks_base"),
                      .optional("roles", "list|none", default: .none, "which projections, among q k v o gate up down (all by default)")] + analysisParams,
             returns: "analysis|record", category: "spectra",
-            doc: "WeightWatcher's per-layer analysis. For a model: every block's q, k, v, o, gate, up and down matrix (or `roles`), one row each with block, role, shape and WeightWatcher's columns, the means below (its get_summary), with progress per matrix (Ctrl-C stops between and inside matrices). For a matrix: one record. The ESD is λ = σ² of W's singular values (no 1/N, as WeightWatcher); alpha is the power-law tail exponent fitted as WeightWatcher's default fitter does (every eigenvalue but the largest tried as xmin, smallest KS distance D wins), alpha_weighted = α·log10 λmax, log_norm = log10 Σλ, log_spectral_norm = log10 λmax, stable_rank = Σλ/λmax, and the Marchenko–Pastur fit of the bulk (sigma_mp, num_spikes above its edge, mp_softrank = bulk edge / λmax). With base=, each matrix is matched to the base's by block and role (pruned shapes may differ): d_alpha and d_D are the differences from the dense original and ks_base the KS distance between the two ESDs. The result shows as a table; .records gives the rows as records, .summary the means, .figure α by block and role (Δα with base=), .table the table itself. Agrees with weightwatcher 0.7.7 on SmolLM2 and MiniLM matrices (alpha, D, norms to 1e-6; MP fit to 1e-4)." + spectralInterpretation,
+            doc: "WeightWatcher's per-layer analysis. For a model: every block's q, k, v, o, gate, up and down matrix (or `roles`), one row each with block, role, shape and WeightWatcher's columns, the means below (its get_summary), with progress per matrix (Ctrl-C stops between and inside matrices). For a matrix: one record. The ESD is λ = σ² of W's singular values (no 1/N, as WeightWatcher); alpha is the power-law tail exponent fitted as WeightWatcher's default fitter does (every eigenvalue but the largest tried as xmin, smallest KS distance D wins), alpha_weighted = α·log10 λmax, log_norm = log10 Σλ, log_spectral_norm = log10 λmax, stable_rank = Σλ/λmax, and the Marchenko–Pastur fit of the bulk (sigma_mp, num_spikes above its edge, mp_softrank = bulk edge / λmax). With base=, each matrix is matched to the base's by block and role (pruned shapes may differ): d_alpha and d_D are the differences from the dense original and ks_base the KS distance between the two ESDs. The result shows as a table; .records gives the rows as records, .summary the means, .figure α by block and role with WeightWatcher's band 2 ≤ α ≤ 6 (Δα with base=; plot(a) draws the same figure and overlays it with others), .table the table itself. Agrees with weightwatcher 0.7.7 on SmolLM2 and MiniLM matrices (alpha, D, norms to 1e-6; MP fit to 1e-4)." + spectralInterpretation,
             example: "r = analyze(randn(120, 80, seed=0))\n[r.alpha > 1, r.num_spikes]") { a in
                 let opts = try options(a)
                 if case .object(let o) = a.value("m"), let mo = o as? ModelObject {
@@ -359,8 +368,8 @@ extension BuiltinRegistry {
             name: "esd",
             params: [.required("W", "matrix"), .optional("title", "string", default: .string(""))] + analysisParams,
             returns: "figure", category: "spectra",
-            doc: "A figure of W's empirical spectral density on log-log axes, as WeightWatcher plots it: the density of λ = σ² in 100 log-spaced bins (from xmin/100 up), the fitted power-law tail from xmin (α in its label), xmin itself, and the Marchenko–Pastur bulk fitted to the rescaled ESD (for a square matrix, its edge); with randomize=true also the ESD of the element-wise shuffled matrix. Fit options as in analyze." + spectralInterpretation,
-            example: "esd(randn(200, 100, seed=0), title=\"noise\")") { a in
+            doc: "A figure of W's empirical spectral density on log-log axes, as WeightWatcher plots it: the density of λ = σ² in 100 log-spaced bins (from xmin/100 up), the fitted power-law tail from xmin (α in its label), xmin itself, the Marchenko–Pastur bulk fitted to the rescaled ESD (its density for a rectangular matrix) and the bulk's edge λ+ (with the number of spikes beyond it); with randomize=true also the ESD of the element-wise shuffled matrix, labelled with rand_distance. Fit options as in analyze." + spectralInterpretation,
+            example: "esd(randn(200, 100, seed=0), title=\"noise against its shuffle\", randomize=true)") { a in
                 let w = try a.matrix("W", finite: true)
                 var opts = try options(a)
                 opts.minEvals = min(opts.minEvals, 4)
