@@ -67,6 +67,9 @@ def section(rows, windows):
     same = [n for n, _, _ in TYPES if rows.get(f"{n}-PruneLang", {}).get("same_bytes")]
     if same:
         lines += ["", f"PruneLang's and llama.cpp's files hold byte-identical tensors for: {', '.join(same)}."]
+    missing = [k for k in ["F32"] + [f"{n}-{w}" for n, _, _ in TYPES for w in ("PruneLang", "llama.cpp")] if k not in rows]
+    if missing:
+        lines += ["", f"Not measured yet at {windows} windows (the run resumes from its cells): {', '.join(missing)}."]
     return "\n".join(lines) + "\n"
 
 
@@ -130,7 +133,7 @@ def main():
         end = start + 3 + nxt.start() + 1 if nxt else len(doc)
         doc = doc[:start] + text + ("\n" if nxt else "") + doc[end:]
     else:
-        doc = doc.rstrip("\n") + "\n\n" + text
+        doc = doc.rstrip("\n") + "\n\n" + text if doc.strip() else text
     open(args.out, "w").write(doc)
     print(text)
 
