@@ -3,12 +3,13 @@
 a trained model's (issue 26): the test model for time and memory at 7B scale. Its numbers mean
 nothing; its time and memory mean everything.
 
-    .venv/bin/python scripts/make-scale-model.py --shape 7b|1b|tiny --out PATH [--seed N] [--embedding q4_0|f16]
+    .venv/bin/python scripts/make-scale-model.py --shape 7b|1b|small|tiny --out PATH [--seed N] [--embedding q4_0|f16]
 
 Shapes (arch llama, every key llama.cpp reads for it):
   7b   LLaMA-2-7B: 32 blocks, d 4096, FFN 11008, 32 heads, 32 KV heads, vocab 32000 (~3.8 GB)
   1b   TinyLlama-1.1B: 22 blocks, d 2048, FFN 5632, 32 heads, 4 KV heads, vocab 32000 (~0.6 GB)
-  tiny 2 blocks, d 256, FFN 704, 4 heads, 2 KV heads, vocab 32000 (~20 MB), for tests
+  small 8 blocks, d 1024, FFN 2816, 16 heads, 4 KV heads, vocab 32000 (~90 MB), for tests
+  tiny 2 blocks, d 256, FFN 704, 4 heads, 2 KV heads, vocab 32000 (~11 MB), for tests
 Linears are Q4_0, norms F32, the embedding and output head Q4_0 (or F16 with --embedding f16).
 
 Weights: each matrix is W = U·diag(s)·Vᵀ (rank 8, a spike of a few times the bulk's largest
@@ -40,6 +41,8 @@ SHAPES = {
                name="synthetic LLaMA-2-7B shapes (random weights, heavy-tailed spectra)"),
     "1b": dict(blocks=22, d=2048, ffn=5632, heads=32, kv=4, vocab=32000, ctx=2048,
                name="synthetic TinyLlama-1.1B shapes (random weights, heavy-tailed spectra)"),
+    "small": dict(blocks=8, d=1024, ffn=2816, heads=16, kv=4, vocab=32000, ctx=1024,
+                  name="synthetic small llama (random weights, heavy-tailed spectra)"),
     "tiny": dict(blocks=2, d=256, ffn=704, heads=4, kv=2, vocab=32000, ctx=512,
                  name="synthetic tiny llama (random weights, heavy-tailed spectra)"),
 }

@@ -24,16 +24,54 @@ public enum FFNPruning {
                 throw PruningError("block \(b): a neuron index is given twice")
             }
             if rows.count == n { continue }
+            // Gate and up keep rows, down keeps columns: as views of the stored tensors, so a
+            // pruned model holds no weights in memory (a save copies kept rows' blocks as they are
+            // and re-encodes down in its source type; see ModelWriter).
             for role in [TensorRole.ffnGate, .ffnUp] where model.has(role, block: b) {
-                out.set(role, block: b, to: try model.matrix(role, block: b).rows(rows))
+                try out.setView(role, block: b, to: model.tensor(role, block: b)!.selectingRows(rows))
                 if model.has(role, .bias, block: b) {
                     let bias = try model.matrix(role, .bias, block: b)
                     out.set(role, .bias, block: b, to: try Matrix(rows: 1, cols: rows.count, data: rows.map { bias.data[$0] }))
                 }
             }
-            out.set(.ffnDown, block: b, to: try model.matrix(.ffnDown, block: b).columns(rows))
+            guard let down = model.tensor(.ffnDown, block: b) else {
+                throw PruningError("block \(b) has no FFN down projection")
+            }
+            try out.setView(.ffnDown, block: b, to: down.selectingColumns(rows))
             out.config.intermediateSizes[b] = rows.count
         }
+        return out
+    }
+
+    /// The multiple of which block `b`'s kept neuron count must be for its down projection to
+    /// keep its stored type: the block size of a quantised GGUF type (32 for Q4_0/Q8_0, 256 for
+    /// the k-quants), 1 when any width can keep it (F32, F16, safetensors, a matrix in memory).
+    public static func keptMultiple(_ model: Model, block b: Int) -> Int {
+        guard let down = model.tensor(.ffnDown, block: b) else { return 1 }
+        var t = down
+        while case let .columns(base, _) = t.storage { t = base }
+        guard case let .gguf(_, info) = t.storage, info.type.isQuantized else { return 1 }
+        return info.type.blockSize
+    }
+
+    /// `ratios` (one per block, or one for all) changed as little as possible so that every
+    /// block keeps a multiple of `keptMultiple` neurons (the nearest one to what `keptCount`
+    /// gives, at least one multiple, at most the width), so that a saved model keeps its source's
+    /// quantised type. A block whose width is not itself such a multiple, or is smaller than one,
+    /// keeps its ratio. Returns one ratio per block unless every block ends with the same one.
+    public static func blockAlignedRatios(_ model: Model, ratios: [Double]) throws -> [Double] {
+        let per = ratios.count == 1 ? Array(repeating: ratios[0], count: model.blockCount) : ratios
+        guard per.count == model.blockCount else {
+            throw PruningError("need one ratio per block (\(model.blockCount)), got \(ratios.count)")
+        }
+        let out = try (0..<model.blockCount).map { b -> Double in
+            let n = model.config.intermediateSizes[b], q = keptMultiple(model, block: b)
+            let k = try keptCount(width: n, ratio: per[b])
+            guard q > 1, n % q == 0, n >= q, per[b] > 0 else { return per[b] }
+            let aligned = min(n, max(q, Int((Double(k) / Double(q)).rounded()) * q))
+            return Double(n - aligned) / Double(n)
+        }
+        if let first = out.first, out.allSatisfy({ $0 == first }), ratios.count == 1 { return [first] }
         return out
     }
 

@@ -88,6 +88,14 @@ public struct Model: Sendable {
         }
     }
 
+    /// Replaces the weight at a place by `tensor` as it is (a lazy row or column view of a stored
+    /// tensor, say), keeping the old tensor's file name.
+    public mutating func setView(_ role: TensorRole, _ part: TensorPart = .weight, block: Int? = nil, to tensor: WeightTensor) {
+        let place = TensorPlace(role, part, block: block)
+        let name = tensors[place]?.name ?? tensor.name
+        tensors[place] = WeightTensor(name: name, shape: tensor.shape, storage: tensor.storage, rowOrder: tensor.rowOrder)
+    }
+
     /// Removes the tensor at a place (e.g. a bias that pruning made meaningless).
     public mutating func remove(_ role: TensorRole, _ part: TensorPart = .weight, block: Int? = nil) {
         tensors[TensorPlace(role, part, block: block)] = nil

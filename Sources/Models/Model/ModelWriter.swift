@@ -35,6 +35,11 @@ public struct SaveReport: Sendable {
     public var tensorCount = 0
     /// Tensors whose stored bytes were copied unchanged.
     public var passedThrough = 0
+    /// Tensors written as some of their source's rows, the rows' stored blocks copied unchanged
+    /// (gate/up after structured pruning).
+    public var rowsCopied = 0
+    /// Tensors re-encoded in their source's quantised type (a pruned down projection).
+    public var typeKept = 0
     /// Tensors written in another type than asked, with the reason.
     public var fallbacks: [String] = []
     /// Source tensors left out, with the reason.
@@ -201,12 +206,31 @@ public enum ModelWriter {
                 report.passedThrough += 1
                 return GGUFWriter.Tensor(name: name, shape: info.shape, type: info.type) { try file.rawBytes(of: info).withUnsafeBytes { Data($0) } }
             }
-            return GGUFWriter.Tensor(name: name, shape: t.shape, type: type) { try GGMLQuantizer.encode(t.floats(), as: type) }
+            return GGUFWriter.Tensor(name: name, shape: t.shape, type: type) { try encode(t, as: type) }
         }
         if case let .gguf(file, info) = t.storage, t.rowOrder == nil,
            weightType == .auto || isVector || info.type.name.lowercased() == weightType.rawValue {
             report.passedThrough += 1
             return GGUFWriter.Tensor(name: name, shape: info.shape, type: info.type) { try file.rawBytes(of: info).withUnsafeBytes { Data($0) } }
+        }
+        // Some rows of a stored tensor (gate/up after structured pruning): the kept rows' blocks,
+        // copied as they are, so nothing is lost and the type stays.
+        if case let .gguf(file, info) = t.storage, let order = t.rowOrder, info.shape.count == 2,
+           weightType == .auto || info.type.name.lowercased() == weightType.rawValue {
+            report.rowsCopied += 1
+            return GGUFWriter.Tensor(name: name, shape: t.shape, type: info.type) { try rowBytes(order, of: info, in: file) }
+        }
+        // Some columns of a quantised stored tensor (down after structured pruning): re-encoded in
+        // the source's type when its rows stay whole blocks of that type.
+        if weightType == .auto, case let .columns(base, _) = t.storage, case let .gguf(_, info) = base.storage,
+           info.type.isQuantized, GGMLQuantizer.writableTypes.contains(info.type) {
+            if t.cols % info.type.blockSize == 0 {
+                report.typeKept += 1
+                return GGUFWriter.Tensor(name: name, shape: t.shape, type: info.type) { try encode(t, as: info.type) }
+            }
+            let instead: GGMLType = t.cols % GGMLType.q8_0.blockSize == 0 ? .q8_0 : .f16
+            report.fallbacks.append("\(name): rows of \(t.cols) are not whole blocks of \(info.type.blockSize), written as \(instead.name) instead of \(info.type.name) (prune(..., exact=false) keeps a multiple of the block size)")
+            return GGUFWriter.Tensor(name: name, shape: t.shape, type: instead) { try encode(t, as: instead) }
         }
         var type: GGMLType
         switch weightType {
@@ -222,7 +246,33 @@ public enum ModelWriter {
             type = .f16
         }
         let shape = t.shape
-        return GGUFWriter.Tensor(name: name, shape: shape, type: type) { try GGMLQuantizer.encode(t.floats(), as: type) }
+        return GGUFWriter.Tensor(name: name, shape: shape, type: type) { try encode(t, as: type) }
+    }
+
+    /// The stored bytes of rows `order` of a 2-D GGUF tensor, in that order.
+    static func rowBytes(_ order: [Int], of info: GGUFTensorInfo, in file: GGUFFile) throws -> Data {
+        let rowBytes = info.byteCount / max(1, info.rows)
+        if let bad = order.first(where: { $0 < 0 || $0 >= info.rows }) {
+            throw ModelError.inconsistent(model: info.name, detail: "row \(bad) is outside 0..<\(info.rows)")
+        }
+        var out = Data(count: order.count * rowBytes)
+        try file.rawBytes(of: info).withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                for (r, stored) in order.enumerated() {
+                    (dst.baseAddress! + r * rowBytes).copyMemory(from: src.baseAddress! + stored * rowBytes, byteCount: rowBytes)
+                }
+            }
+        }
+        return out
+    }
+
+    /// `t`'s values encoded as `type`, after checking that memory can hold the dequantised values
+    /// and the encoded bytes (one tensor at a time: a save never holds more).
+    static func encode(_ t: WeightTensor, as type: GGMLType) throws -> Data {
+        let encoded = GGUFTensorInfo.byteCount(elements: t.elementCount, type: type) ?? t.elementCount * 4
+        try MemoryBudget.require(t.readBytes + encoded, for: "saving \(t.name) as \(type.name)",
+                                 advice: "free memory (close other models) and save again")
+        return try GGMLQuantizer.encode(t.floats(), as: type)
     }
 
     // MARK: safetensors
@@ -237,6 +287,10 @@ public enum ModelWriter {
             throw ModelError.unsavable(path: file.path, reason: "safetensors weights are written as f32, f16 or bf16, not \(weightType.rawValue)")
         }
         var report = SaveReport(path: file.path)
+        // The safetensors writer holds every tensor's bytes until it writes the file.
+        let total = model.tensors.values.reduce(0) { $0 + $1.elementCount * dtype.size }
+        try MemoryBudget.require(total, for: "saving '\(model.name)' as safetensors",
+                                 advice: "save it as .gguf, which is written one tensor at a time")
         let config = model.config
         let naming: TensorNaming = config.architecture == .bert ? .huggingFaceBERT : .huggingFaceLlama
         var entries = [SafetensorsWriter.Entry]()
