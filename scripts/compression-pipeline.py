@@ -92,7 +92,10 @@ def page(cells, windows, dense_params):
              "included), the scales coded losslessly by byte planes, plus the cheapest pattern code (bitmap, Huffman-coded",
              "runs or positions). Bits per weight: bytes × 8 / the dense model's weights "
              + (f"({dense_params:,.0f})" if dense_params else "") + ", so every column is",
-             "comparable with the dense model. The coded stage is lossless: its perplexity is the 4-bit stage's.",
+             "comparable with the dense model. The coded stage is lossless: its perplexity is the 4-bit stage's. Pattern MB: the",
+             "pattern bytes charged in the coded stage; a tensor whose codes are cheaper coded all together, zeros included",
+             "(\"dense codes\"), carries none. The dense model in llama.cpp's types: docs/results/compression-quick.md (4 windows)",
+             "and docs/results/compression.md (40).",
              ""]
     lines += ["## Bytes at each stage", "",
               "| pipeline | dense F32 MB | pruned MB | 4-bit MB | coded MB | 4-bit bits/w | coded bits/w | F32 ÷ coded | code entropy (bits) | pattern MB |",
@@ -185,7 +188,7 @@ def main():
             cells[step] = run_step(args.binary, work, args.windows, step)
             json.dump(cells[step], open(cell(step), "w"), indent=1)
             print(f"{step}: {cells[step]}", file=sys.stderr)
-            zip_file(step)
+        # the general-purpose compressors last: they take minutes and measure nothing of the model
         for step in FILES:
             zip_file(step)
     dense_params = cells.get("dense", {}).get("dense_bytes", 0) / 4
