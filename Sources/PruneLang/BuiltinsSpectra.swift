@@ -9,11 +9,18 @@ extension BuiltinRegistry {
     /// KS and Anderson–Darling two-sample tests, and row/column selection and dropping.
     public func registerSpectra() {
         register(Builtin(
-            name: "svdvals", params: [.required("W", "matrix")], returns: "vector", category: "spectra",
+            name: "svdvals", params: [.required("W", "matrix"),
+                                      .optional("spectrum", "string", default: .string("exact"), spectrumParamDoc + " svdvals is exact unless asked, since a vector cannot say it was sketched.")],
+            returns: "vector", category: "spectra",
             doc: "The singular values of W, largest first (min(rows, cols) of them). Accurate to 1e-6 of the largest singular value (large matrices go through the eigenvalues of their smaller Gram matrix, WᵀW or WWᵀ). A NaN or infinity in W is an error.",
             example: "svdvals(matrix([[3, 0], [0, 4]]))") { a in
                 let w = try a.matrix("W", finite: true)
                 try a.checkInterrupt()
+                let mode = try spectrumMode(a)
+                if mode.sketches(dimension: w.minDimension) {
+                    let e = try sketchGramSpectrum(w, check: { try a.checkInterrupt() }).eigenvalues()
+                    return .vector(e.reversed().map { Swift.max($0, 0).squareRoot() })
+                }
                 return .vector(widenAll(try singularValues(w)))
             })
         register(Builtin(
@@ -128,6 +135,14 @@ private func shortName(_ role: TensorRole) -> String {
     spectralRoleNames.first { $0.1 == role }?.0 ?? role.rawValue
 }
 
+/// The `spectrum=` option's help, shared by svdvals, analyze and esd.
+private let spectrumParamDoc = "\"exact\" (every eigenvalue of the Gram matrix), \"sketch\" (stochastic block Lanczos quadrature from 384 products with W and Wᵀ: the top eigenvalues exact, the rest as quantiles of the estimated spectral distribution, KS error 0.02–0.05 on 4096-sized heavy-tailed matrices) or \"auto\" (sketch when the smaller dimension is at least \(SpectrumMode.sketchDimension), as for a 7B model's 4096; exact below)."
+
+/// The `spectrum=` argument as a mode.
+private func spectrumMode(_ a: Arguments) throws -> SpectrumMode {
+    SpectrumMode(rawValue: try a.choice("spectrum", SpectrumMode.allCases.map(\.rawValue))) ?? .auto
+}
+
 /// The interpretation paragraphs shared by analyze's and esd's help.
 private let spectralInterpretation = """
  Reading α (Martin & Mahoney, "Implicit self-regularization in deep neural networks", JMLR 2021; "Predicting trends in the quality of state-of-the-art neural networks without access to training or testing data", Nature Communications 2021): a well-trained layer's ESD has a heavy power-law tail with α between 2 and 6; α near 2 or below marks a very strongly correlated (possibly over-fitted) layer, α above 6 a layer that learned little beyond its random initialisation (WeightWatcher warns "over-trained" below 2 and "under-trained" above 6). alpha_weighted = α·log10 λmax and the mean α over layers track test accuracy across models of one family.
@@ -196,6 +211,8 @@ final class SpectralAnalysisObject: HostObject {
         if options.randomize { headers += ["rand_distance", "num_traps"] }
         if options.fixFingers == .clipXmax { headers += ["num_fingers"] }
         if hasBase { headers += ["d_alpha", "d_D", "ks_base"] }
+        let anySketched = analysis.rows.contains { $0.metrics.sketched }
+        if anySketched { headers += ["spectrum"] }
         headers += ["warning"]
         func num(_ x: Double?) -> Table.Cell { x.map { .number($0) } ?? .empty }
         let rows: [[Table.Cell]] = analysis.rows.map { r in
@@ -207,6 +224,7 @@ final class SpectralAnalysisObject: HostObject {
             if options.randomize { cells += [num(m.randDistance), m.traps.map { .integer($0) } ?? .empty] }
             if options.fixFingers == .clipXmax { cells += [.integer(m.fit.fingers)] }
             if hasBase { cells += [num(r.deltaAlpha), num(r.deltaD), num(r.ksFromBase)] }
+            if anySketched { cells.append(.text(m.sketched ? "sketch" : "exact")) }
             cells.append(.text(m.warning))
             return cells
         }
@@ -253,6 +271,7 @@ private func spectrumRecord(_ m: SpectralMetrics, block: Int?, role: TensorRole?
                ("sigma_mp", .number(m.mp.sigma)), ("bulk_min", .number(m.mp.bulkMin)), ("bulk_max", .number(m.mp.bulkMax)),
                ("num_fingers", .number(Double(m.fit.fingers))), ("raw_alpha", .number(m.fit.rawAlpha)),
                ("warning", .string(m.warning))]
+    if m.sketched { fields.append(("spectrum", .string("sketch"))) }
     if let d = m.randDistance { fields.append(("rand_distance", .number(d))) }
     if let t = m.traps { fields.append(("num_traps", .number(Double(t)))) }
     if let row, row.base != nil {
@@ -324,9 +343,11 @@ extension BuiltinRegistry {
             .optional("fix_fingers", "string|none", default: .none, "\"clip_xmax\" or \"xmin_peak\" (see below); none fits plainly"),
             .optional("min_evals", "number", default: .number(50), "skip matrices with fewer eigenvalues (the smaller dimension)"),
             .optional("seed", "number", default: .number(0), "the shuffle's seed (randomize)"),
+            .optional("spectrum", "string", default: .string("auto"), spectrumParamDoc),
         ]
         func options(_ a: Arguments) throws -> SpectralOptions {
             var o = SpectralOptions(minEvals: try a.int("min_evals", 0...1 << 30), randomize: try a.bool("randomize"), seed: try a.seed())
+            o.spectrum = try spectrumMode(a)
             if a.has("fix_fingers") {
                 o.fixFingers = FingerFix(rawValue: try a.choice("fix_fingers", FingerFix.allCases.map(\.rawValue)))
             }
@@ -338,7 +359,7 @@ extension BuiltinRegistry {
                      .optional("base", "model|none", default: .none, "the dense original of a pruned model: adds d_alpha, d_D and ks_base"),
                      .optional("roles", "list|none", default: .none, "which projections, among q k v o gate up down (all by default)")] + analysisParams,
             returns: "analysis|record", category: "spectra",
-            doc: "WeightWatcher's per-layer analysis. For a model: every block's q, k, v, o, gate, up and down matrix (or `roles`), one row each with block, role, shape and WeightWatcher's columns, the means below (its get_summary), with progress per matrix (Ctrl-C stops between and inside matrices). For a matrix: one record. The ESD is λ = σ² of W's singular values (no 1/N, as WeightWatcher); alpha is the power-law tail exponent fitted as WeightWatcher's default fitter does (every eigenvalue but the largest tried as xmin, smallest KS distance D wins), alpha_weighted = α·log10 λmax, log_norm = log10 Σλ, log_spectral_norm = log10 λmax, stable_rank = Σλ/λmax, and the Marchenko–Pastur fit of the bulk (sigma_mp, num_spikes above its edge, mp_softrank = bulk edge / λmax). With base=, each matrix is matched to the base's by block and role (pruned shapes may differ): d_alpha and d_D are the differences from the dense original and ks_base the KS distance between the two ESDs. The result shows as a table; .records gives the rows as records, .summary the means, .figure α by block and role with WeightWatcher's band 2 ≤ α ≤ 6 (Δα with base=; plot(a) draws the same figure and overlays it with others), .table the table itself. Agrees with weightwatcher 0.7.7 on SmolLM2 and MiniLM matrices (alpha, D, norms to 1e-6; MP fit to 1e-4)." + spectralInterpretation,
+            doc: "WeightWatcher's per-layer analysis. For a model: every block's q, k, v, o, gate, up and down matrix (or `roles`), one row each with block, role, shape and WeightWatcher's columns, the means below (its get_summary), with progress per matrix (Ctrl-C stops between and inside matrices). For a matrix: one record. The ESD is λ = σ² of W's singular values (no 1/N, as WeightWatcher); alpha is the power-law tail exponent fitted as WeightWatcher's default fitter does (every eigenvalue but the largest tried as xmin, smallest KS distance D wins), alpha_weighted = α·log10 λmax, log_norm = log10 Σλ, log_spectral_norm = log10 λmax, stable_rank = Σλ/λmax, and the Marchenko–Pastur fit of the bulk (sigma_mp, num_spikes above its edge, mp_softrank = bulk edge / λmax). With base=, each matrix is matched to the base's by block and role (pruned shapes may differ): d_alpha and d_D are the differences from the dense original and ks_base the KS distance between the two ESDs. The result shows as a table; .records gives the rows as records, .summary the means, .figure α by block and role with WeightWatcher's band 2 ≤ α ≤ 6 (Δα with base=; plot(a) draws the same figure and overlays it with others), .table the table itself. Agrees with weightwatcher 0.7.7 on SmolLM2 and MiniLM matrices (alpha, D, norms to 1e-6; MP fit to 1e-4). Matrices whose smaller side is \(SpectrumMode.sketchDimension) or more (a 7B model's 4096) are sketched by default (spectrum=\"auto\"): the table then has a spectrum column (sketch or exact) and a sketched record a spectrum field; spectrum=\"exact\" forces every eigenvalue." + spectralInterpretation,
             example: "r = analyze(randn(120, 80, seed=0))\n[r.alpha > 1, r.num_spikes]") { a in
                 let opts = try options(a)
                 if case .object(let o) = a.value("m"), let mo = o as? ModelObject {

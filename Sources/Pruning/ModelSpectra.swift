@@ -47,6 +47,10 @@ public let spectralRoles: [TensorRole] = PrunableLinears.roles
 /// two ESDs are added; pruned shapes may differ. Matrices with fewer eigenvalues than
 /// `options.minEvals` are skipped (listed in `skipped`). Each matrix's shuffle seed is derived from
 /// options.seed, its block and its role, so a row does not depend on which other roles were asked for.
+/// `options.spectrum` chooses exact or sketched eigenvalues per matrix (`auto`: sketched from
+/// `SpectrumMode.sketchDimension` on, as every matrix of a 7B-shaped model; `MatrixSpectrum`'s
+/// metrics say which). One matrix is read (dequantised) at a time, so memory stays at one matrix
+/// in Float32 plus its spectrum's work (the exact path's Float64 Gram, or the sketch's basis).
 public func analyzeSpectra(_ model: Model, base: Model? = nil, roles: [TensorRole] = spectralRoles,
                            options: SpectralOptions = SpectralOptions(),
                            progress: ProgressReporter = .none) throws -> ModelSpectralAnalysis {
@@ -77,7 +81,7 @@ public func analyzeSpectra(_ model: Model, base: Model? = nil, roles: [TensorRol
         }
         rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: baseMetrics, ksFromBase: ks))
         try progress.report(stage, done: i + 1, total: places.count,
-                            detail: String(format: "block %d %@ alpha %.2f", b, role.rawValue, metrics.alpha))
+                            detail: String(format: "block %d %@ alpha %.2f", b, role.rawValue, metrics.alpha) + (metrics.sketched ? " (sketched)" : ""))
     }
     return ModelSpectralAnalysis(rows: rows, skipped: skipped)
 }

@@ -23,6 +23,9 @@ public struct SpectralOptions: Sendable, Equatable {
     public var seed: UInt64
     /// Eigenvalues at or below this are left out of the power-law fit (WeightWatcher's 1e-5).
     public var evalsThreshold: Double
+    /// Exact eigenvalues, the stochastic block Lanczos sketch (`sketchGramSpectrum`), or by size
+    /// (`auto`: exact below `SpectrumMode.sketchDimension`, so SmolLM2 and MiniLM stay exact).
+    public var spectrum: SpectrumMode = .auto
 
     /// Options with WeightWatcher's defaults (but min_evals 50, as its documentation gives).
     public init(minEvals: Int = 50, fixFingers: FingerFix? = nil, randomize: Bool = false, seed: UInt64 = 0,
@@ -232,6 +235,8 @@ public struct SpectralMetrics: Sendable, Equatable {
     public let randomEigenvalues: [Double]?
     /// The eigenvalues, ascending.
     public let eigenvalues: [Double]
+    /// Whether the eigenvalues were sketched (`SpectrumMode`) rather than computed exactly.
+    public var sketched = false
 
     /// α.
     public var alpha: Double { fit.alpha }
@@ -247,7 +252,8 @@ public struct SpectralMetrics: Sendable, Equatable {
 public func analyzeSpectrum(_ w: Matrix, options: SpectralOptions = SpectralOptions(), check: () throws -> Void = {}) throws -> SpectralMetrics? {
     let m = w.minDimension, n = Swift.max(w.rows, w.cols)
     guard m >= Swift.max(options.minEvals, 1) else { return nil }
-    let evals = try esdEigenvalues(w)
+    let sketchOptions = SpectrumSketchOptions(seed: options.seed)
+    let (evals, sketched) = try esdEigenvalues(w, mode: options.spectrum, sketch: sketchOptions, check: check)
     try check()
     let fit = try fitESDPowerLaw(evals, fixFingers: options.fixFingers, threshold: options.evalsThreshold)
     let total = evals.reduce(0, +), lambdaMax = evals.last!
@@ -259,7 +265,7 @@ public func analyzeSpectrum(_ w: Matrix, options: SpectralOptions = SpectralOpti
         var pooled: [Double] = []
         var first: [Double] = []
         for r in 0..<replicas {
-            let e = try esdEigenvalues(shuffledElements(w, seed: options.seed &+ UInt64(r)))
+            let e = try esdEigenvalues(shuffledElements(w, seed: options.seed &+ UInt64(r)), mode: options.spectrum, sketch: sketchOptions, check: check).values
             if r == 0 { first = e }
             pooled += e
             try check()
@@ -271,9 +277,11 @@ public func analyzeSpectrum(_ w: Matrix, options: SpectralOptions = SpectralOpti
         randEvals = first
     }
     let alpha = fit.alpha
-    return SpectralMetrics(
+    var metrics = SpectralMetrics(
         n: n, m: m, fit: fit, lambdaMax: lambdaMax, logNorm: log10(total), logSpectralNorm: log10(lambdaMax),
         alphaWeighted: alpha * log10(lambdaMax), logAlphaNorm: log10(evals.reduce(0) { $0 + pow($1, alpha) }),
         stableRank: total / lambdaMax, mp: mp, randDistance: randDistance, traps: traps, randSoftRank: randSoft,
         randomEigenvalues: randEvals, eigenvalues: evals)
+    metrics.sketched = sketched
+    return metrics
 }

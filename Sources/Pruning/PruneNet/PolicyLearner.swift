@@ -86,6 +86,35 @@ public struct PolicyLearner: Sendable, Equatable {
     }
 }
 
+extension PolicyLearner {
+    /// The logits z = W·v of a Float32 state matrix W (rows×d), by sgemv with v rounded to
+    /// Float32: the sketched training's form (no Float64 copy of the state).
+    public func logits(state w: Matrix, direction v: [Double]) throws -> [Double] {
+        try gemv(w, v.map(Float.init)).map(Double.init)
+    }
+
+    /// ∂f/∂v = Wᵀ·∂f/∂z for a Float32 state W (rows×d) and ∂f/∂z `gz` (sgemv): what
+    /// `addDirectionGradient` turns into the parameters' gradient.
+    public static func directionGradient(state w: Matrix, dLogits gz: [Double]) throws -> [Double] {
+        try gemv(w, gz.map(Float.init), transpose: true).map(Double.init)
+    }
+
+    /// Adds the gradient of f with respect to (W_inter, W_proj) given ∂f/∂v (`gv`, length d),
+    /// scaled by `scale`: ∂f/∂W_inter = W_projᵀ ⊗ ∂f/∂v, ∂f/∂W_proj = W_inter·∂f/∂v. Summing
+    /// several layers' ∂f/∂v first makes one pass over the n×d parameters instead of one a layer.
+    public func addDirectionGradient(_ gv: [Double], scale: Double, gInter: inout [Double], gProj: inout [Double]) {
+        let g = gv.map { $0 * scale }
+        g.withUnsafeBufferPointer { pv in
+            gInter.withUnsafeMutableBufferPointer { pg in
+                for i in 0..<n { axpy(wProj[i], pv.baseAddress!, pg.baseAddress! + i * d, d) }
+            }
+            wInter.withUnsafeBufferPointer { pw in
+                for i in 0..<n { gProj[i] += dot(pw.baseAddress! + i * d, pv.baseAddress!, d) }
+            }
+        }
+    }
+}
+
 /// y += a·x over `count` elements.
 @inline(__always) func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
     for j in 0..<count { y[j] += a * x[j] }

@@ -61,11 +61,34 @@ public enum PolicyTraining {
     /// (stage "episode", the detail giving its mean penalty, the best so far and the seconds) and
     /// is checked between layers; when it throws, training stops and the best learner so far is
     /// returned, marked interrupted (a stop while the spectra are prepared throws instead).
+    /// With `options.spectrum` sketching (above `SpectrumMode.sketchDimension` columns for
+    /// `auto`), the states are read per layer and the spectra sketched (`SketchedLayers`).
     public static func train(model: Model, options: PolicyTrainingOptions,
                              progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
         try progress.report("preparing spectra", done: 0, total: options.episodes)
+        if let layers = try sketchedLayers(of: model, options: options, progress: progress) {
+            return try train(sketched: layers, options: options, progress: progress)
+        }
         let spectra = try prepare(try states(of: model), progress: progress)
         return try train(spectra: spectra, options: options, progress: progress)
+    }
+
+    /// The model's state matrices as `SketchedLayers` when `options.spectrum` sketches at their
+    /// size (nil otherwise): read per layer from the model (a mapped GGUF dequantises a layer
+    /// per use), never all held at once.
+    public static func sketchedLayers(of model: Model, options: PolicyTrainingOptions,
+                                      progress: ProgressReporter = .none) throws -> SketchedLayers? {
+        let widths = Set(model.config.intermediateSizes)
+        guard widths.count == 1 else {
+            throw PruningError("PruneNet needs every block to have the same FFN width; this model has widths \(widths.sorted())")
+        }
+        let role = RowPruners.stateRole(model.config)
+        guard model.blockCount > 0, let t = model.tensor(role, block: 0), t.shape.count == 2 else { return nil }
+        let rows = t.rows, cols = t.cols
+        guard options.spectrum.sketches(dimension: Swift.min(rows, cols)) else { return nil }
+        let m = model
+        return try SketchedLayers(count: model.blockCount, rows: rows, cols: cols, sketch: options.sketch, seed: options.seed,
+                                  progress: progress) { l in try m.matrix(role, block: l) }
     }
 
     /// Prepares each layer's spectrum (Gram matrix and singular values), both cores at once;

@@ -40,16 +40,25 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     public var normalizeReturns = false
     /// Multiplier on the learner's initial parameters (1: PyTorch's default `nn.Linear` init).
     public var initScale: Double = 1
+    /// How each layer's spectrum is computed: `exact` (the Gram matrix and all its eigenvalues,
+    /// `LayerSpectrum`), `sketch` (stochastic block Lanczos, `sketchGramSpectrum`, with the state
+    /// matrices read per layer in Float32 rather than held in Float64), or `auto` (exact below
+    /// `SpectrumMode.sketchDimension` columns: SmolLM2 and MiniLM train exactly as before).
+    public var spectrum: SpectrumMode = .auto
+    /// The sketch's probes and steps when the spectrum is sketched (its seed is derived from the
+    /// training seed and the layer, so the original and pruned spectra share their probes).
+    public var sketch = SpectrumSketchOptions(probes: 4, steps: 48)
 
     /// The paper's defaults.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
         case ratio, episodes, distance, gamma, learningRate, seed, variant, fastEigenvalues, temperature, normalizeReturns, initScale
+        case spectrum, sketch
     }
 
-    /// Decodes options; keys added later (temperature, normalizeReturns, initScale) take their
-    /// defaults when absent, so policies saved before them still load.
+    /// Decodes options; keys added later (temperature, normalizeReturns, initScale, spectrum,
+    /// sketch) take their defaults when absent, so policies saved before them still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ratio = try c.decode(Double.self, forKey: .ratio)
@@ -63,6 +72,8 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? 1
         normalizeReturns = try c.decodeIfPresent(Bool.self, forKey: .normalizeReturns) ?? false
         initScale = try c.decodeIfPresent(Double.self, forKey: .initScale) ?? 1
+        spectrum = try c.decodeIfPresent(SpectrumMode.self, forKey: .spectrum) ?? .auto
+        sketch = try c.decodeIfPresent(SpectrumSketchOptions.self, forKey: .sketch) ?? SpectrumSketchOptions(probes: 4, steps: 48)
     }
 
     /// Throws a `PruningError` naming the first option out of range (the ranges `declarations` check).
@@ -86,7 +97,7 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     static let isPositive: @Sendable (Double) -> Bool = { $0 > 0 }
 
     /// The training options as named options (episodes, reward, gamma, lr, variant, temperature,
-    /// normalize, init_scale), each storing into a request's `policy`: the one parser of these
+    /// normalize, init_scale, spectrum), each storing into a request's `policy`: the one parser of these
     /// names, for `train_policy` and for the "prunenet" method alike.
     public static let declarations: [MethodOption] = [
         MethodOption("episodes", .integer(1...100_000), default: .number(20), "training episodes") { r, v in r.policy.episodes = Int(v.number) },
@@ -109,5 +120,9 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         },
         MethodOption("init_scale", .number(expected: "positive", valid: isPositive), default: .number(1),
                      "multiplier on the learner's default initialisation") { r, v in r.policy.initScale = v.number },
+        MethodOption("spectrum", .choice(SpectrumMode.allCases.map(\.rawValue)), default: .string("auto"),
+                     "how each layer's singular values are computed: \"exact\" (Gram matrix, all eigenvalues), \"sketch\" (stochastic block Lanczos: the top ones exact, the rest estimated; 4 probes × 48 steps, half of analyze's; state matrices read per layer in Float32), \"auto\" (exact below \(SpectrumMode.sketchDimension) columns, sketch from there)") { r, v in
+            r.policy.spectrum = SpectrumMode(rawValue: v.string) ?? .auto
+        },
     ]
 }

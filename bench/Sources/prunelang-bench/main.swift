@@ -84,12 +84,14 @@ func runNumerics(_ dir: URL, only: Set<String>?) throws {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet", "zeroshot", "mlp", "training"].contains(args[1]) else {
+guard args.count >= 3, ["numerics", "weights", "open-lazily", "inference", "prunenet", "zeroshot", "mlp", "training", "sketch"].contains(args[1]) || (args.count >= 2 && args[1] == "sketch") else {
     FileHandle.standardError.write("usage: prunelang-bench numerics DIR [BENCH...] | prunelang-bench weights GGUF [REPEATS] | prunelang-bench open-lazily MODEL [BLOCK] | prunelang-bench inference GGUF TOKENS.json PROMPT DECODE REPEATS [llamacpp|float32] | prunelang-bench prunenet GGUF EPISODES [RATIO] | prunelang-bench zeroshot GGUF TASK LIMIT BATCH... | prunelang-bench mlp DIGITS.csv SIZES BATCH EPOCHS | prunelang-bench training GGUF SEQ BATCH LORA STEPS\n".data(using: .utf8)!)
     exit(2)
 }
 do {
-    if args[1] == "inference", args.count >= 7 {
+    if args[1] == "sketch" {
+        try runSketch(Array(args.dropFirst(2)))
+    } else if args[1] == "inference", args.count >= 7 {
         let ids = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: args[3]))) as? [Int] ?? []
         try runInference(args[2], tokens: ids.map { Int32($0) }, promptLength: Int(args[4]) ?? 512,
                          decode: Int(args[5]) ?? 64, repeats: Int(args[6]) ?? 3,
