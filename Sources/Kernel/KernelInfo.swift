@@ -29,8 +29,10 @@ enum KernelInfo {
             "version": version,
             "mimetype": "text/x-prunelang",
             "file_extension": ".prune",
-            // No PruneLang lexer exists; Python's highlights its comments, strings, numbers and keywords.
-            "pygments_lexer": "python",
+            // Pygments' PruneLang lexer ships in kernelspec/pygments (nbconvert's exports use it). JupyterLab
+            // has no PruneLang CodeMirror mode without a front-end extension; Python's is the nearest
+            // honest one: it colours `#` comments, double-quoted strings, numbers and most keywords.
+            "pygments_lexer": "prunelang",
             "codemirror_mode": "python",
         ] as JSONObject,
         "banner": "PruneLang \(version): look inside language-model weights and prune them. help() lists the builtins; ?name documents one.",

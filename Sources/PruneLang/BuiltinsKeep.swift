@@ -5,7 +5,7 @@ import Pruning
 import Plots
 
 /// What to keep (issue 24): `super_weights` (massive activations and the super weights they
-/// point at), `row_norms`, and `prune(m, scores=fn(block) {...})`, the row pruning by a score
+/// point at), `zero_weights` (the experiment of removing them), `row_norms`, and `prune(m, scores=fn(block) {...})`, the row pruning by a score
 /// written in the language. The work is Pruning's (`SuperWeights`, `RowPruners`); this file
 /// only turns values into arguments and back.
 extension BuiltinRegistry {
@@ -40,6 +40,52 @@ extension BuiltinRegistry {
                 return .object(TableObject(Table(title: "super weights of \(m.model.name) (one pass over a data-free prompt)",
                                                  headers: ["block", "neuron", "channel", "value", "token", "output", "weight", "gate_rank",
                                                            "max_w_neuron", "max_w_channel", "max_w", "max_w_gate_rank"], rows: rows)))
+            })
+        register(Builtin(
+            name: "zero_weights", params: [.required("model", "model", "a llama model"),
+                                           .required("sites", "table|list", "the table of super_weights(m) (W_down[channel, neuron] of each row's block), or a list of [block, row, column] triples"),
+                                           .optional("role", "string", default: .string("down"), "the projection the triples index: q k v o gate up down")],
+            returns: "model", category: "pruning",
+            doc: "A copy of `model` with single weights set to zero: the super-weight experiment (Yu et al. 2024: removing one weight of a down projection can wreck a model). Given the table of `super_weights(m)`, it zeroes W_down[channel, neuron] in each row's block; given [block, row, column] triples, it zeroes those entries of the `role` projection (rows are outputs, columns inputs: for down, row = hidden channel, column = FFN neuron). Only the matrices touched are copied. Compare `ppl` before and after.",
+            example: "m = load(\"smollm2-135m\")\nsw = super_weights(m)\nm2 = zero_weights(m, [[11, 507, 1229]])\nm2") { a in
+                let m = try a.causalModel("model", for: "zero_weights")
+                let sites: [WeightZeroing.Site]
+                var role = TensorRole.ffnDown
+                switch a.value("sites") {
+                case .object(let o as TableObject):
+                    if a.given("role") { throw a.fail(argument: "role", "a super_weights table names down-projection weights; role= applies to [block, row, column] triples") }
+                    let headers = o.table.columns.map(\.header)
+                    guard let bc = headers.firstIndex(of: "block"), let cc = headers.firstIndex(of: "channel"), let nc = headers.firstIndex(of: "neuron") else {
+                        throw a.fail(argument: "sites", "the table needs block, channel and neuron columns (as super_weights gives); it has \(headers.joined(separator: ", "))")
+                    }
+                    sites = try o.table.rows.enumerated().map { k, row in
+                        func integer(_ c: Int) -> Int? {
+                            guard c < row.count else { return nil }
+                            switch row[c] { case .integer(let i): return i; case .number(let x): return exactInt(x); default: return nil }
+                        }
+                        guard let b = integer(bc), let ch = integer(cc), let n = integer(nc) else {
+                            throw a.fail(argument: "sites", "table row \(k) has no integer block, channel and neuron")
+                        }
+                        return WeightZeroing.Site(block: b, row: ch, column: n)
+                    }
+                case .list(let items):
+                    let name = try a.choice("role", ["q", "k", "v", "o", "gate", "up", "down"])
+                    role = [("q", TensorRole.attentionQuery), ("k", .attentionKey), ("v", .attentionValue), ("o", .attentionOutput),
+                            ("gate", .ffnGate), ("up", .ffnUp), ("down", .ffnDown)].first { $0.0 == name }!.1
+                    sites = try items.enumerated().map { k, item in
+                        guard case .list(let t) = item, t.count == 3, case .number(let b) = t[0], case .number(let r) = t[1], case .number(let c) = t[2],
+                              let bi = exactInt(b), let ri = exactInt(r), let ci = exactInt(c) else {
+                            throw a.fail(argument: "sites", "entry \(k) must be three integers [block, row, column], got \(Render.inline(item, depth: 1))")
+                        }
+                        return WeightZeroing.Site(block: bi, row: ri, column: ci)
+                    }
+                default:
+                    throw a.typeError("sites", expected: "the table of super_weights(m) or a list of [block, row, column] triples")
+                }
+                guard !sites.isEmpty else { throw a.fail(argument: "sites", "no weights given") }
+                do {
+                    return .object(ModelObject(try WeightZeroing.zeroing(m.model, sites: sites, role: role)))
+                } catch let e as PruningError { throw a.fail(argument: "sites", e.message) }
             })
         register(Builtin(
             name: "row_norms", params: [.required("W", "matrix")], returns: "vector", category: "pruning",

@@ -157,3 +157,33 @@ struct WhatToKeepTests {
         #expect(ProtectedNeurons(pairs: [(1, 2), (1, 3), (0, 9)]).count == 3)
     }
 }
+
+/// `WeightZeroing`: single weights set to zero in a copy, everything else untouched and still lazy.
+struct WeightZeroingTests {
+    @Test(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
+    func zeroesOnlyTheSitesAndLeavesOtherTensorsAsViews() throws {
+        let m = try ModelLoader.load(TestSupport.smolLMPath)
+        let before = try m.matrix(.ffnDown, block: 11)
+        #expect(before[507, 1229] != 0)
+        let z = try WeightZeroing.zeroing(m, sites: [.init(block: 11, row: 507, column: 1229), .init(block: 11, row: 507, column: 1229),
+                                                     .init(block: 3, row: 0, column: 1)], role: .ffnDown)
+        #expect(z.name.hasSuffix("without 2 weights"))
+        let after = try z.matrix(.ffnDown, block: 11)
+        #expect(after[507, 1229] == 0)
+        var changed = 0
+        for i in 0..<before.count where before.data[i] != after.data[i] { changed += 1 }
+        #expect(changed == 1, "only the one site in block 11 changes")
+        #expect(try z.matrix(.ffnDown, block: 3)[0, 1] == 0)
+        // Untouched matrices keep reading from the file; the source model is unchanged.
+        guard case .gguf = z.tensor(.ffnDown, block: 12)!.storage else { Issue.record("block 12's down projection was copied"); return }
+        #expect(try m.matrix(.ffnDown, block: 11)[507, 1229] == before[507, 1229])
+    }
+
+    @Test(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
+    func sitesOutsideTheModelAreRefused() throws {
+        let m = try ModelLoader.load(TestSupport.smolLMPath)
+        #expect(throws: PruningError.self) { try WeightZeroing.zeroing(m, sites: [.init(block: 30, row: 0, column: 0)], role: .ffnDown) }
+        #expect(throws: PruningError.self) { try WeightZeroing.zeroing(m, sites: [.init(block: 0, row: 576, column: 0)], role: .ffnDown) }
+        #expect(throws: PruningError.self) { try WeightZeroing.zeroing(m, sites: [.init(block: 0, row: 0, column: -1)], role: .ffnGate) }
+    }
+}
