@@ -132,6 +132,7 @@ public final class BuiltinRegistry {
         r.registerPlots()
         r.registerModels()
         r.registerPruning()
+        r.registerCalibration()
         r.registerEmbeddings()
         r.registerEvaluation()
         r.registerNetworks()

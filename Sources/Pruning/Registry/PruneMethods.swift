@@ -19,9 +19,22 @@ public enum PruneMethods {
     }
     /// How many calibration windows.
     public static let calib = MethodOption("calib", .integer(1...4096), default: .number(Double(CalibrationSettings.defaultWindows)), shared: true,
-                                           "calibration windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed") { r, v in
+                                           "calibration windows of \(CalibrationSettings.defaultLength) tokens from calib_data, drawn with calib_seed") { r, v in
         r.calibration.windows = Int(v.number)
     }
+    /// Where calibration windows come from.
+    public static let calibData = MethodOption("calib_data", .text, default: .string("c4"), shared: true,
+                                               "the calibration text: \"c4\" (the C4 sample), \"wikitext2\" (WikiText-2's train split; refused when the data folder has only the test split), \"wikitext2-test\" (the test text ppl scores: leakage, warns) or a text file's path") { r, v in
+        r.calibration.source = CalibrationSource(v.string)
+        try r.calibration.checkSource()
+    }
+    /// The seed of the calibration draw, apart from `seed`.
+    public static let calibSeed = MethodOption("calib_seed", .integer(0...(1 << 53)), default: .none, shared: true,
+                                               "seed of the calibration windows' draw (none: seed)") { r, v in
+        r.calibration.seed = UInt64(v.number)
+    }
+    /// The options of every calibrated method.
+    public static let calibration = [calib, calibData, calibSeed]
     /// Top-k instead of sampling for PruneNet.
     public static let deterministic = MethodOption("deterministic", .bool, default: .bool(false), shared: true,
                                                    "PruneNet: keep the top-k scores instead of sampling (the paper's Table 17)") { r, v in
@@ -112,12 +125,12 @@ public enum PruneMethods {
         PruneMethod(name: "slicegpt", summary: "rotate the residual stream onto its principal components and slice it (SliceGPT)",
                     ratioMeaning: "the fraction of the hidden size d sliced away",
                     details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form.",
-                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+                    options: calibration, needsCalibration: true, architectures: [.llama]) { m, r, p in
             try SliceGPT.prune(m, ratio: r.ratios[0], samples: try r.calibration.windows(for: m, seed: r.seed), progress: p)
         },
         PruneMethod(name: "shortgpt", summary: "remove the blocks of lowest Block Influence 1 − cos(h_in, h_out) (ShortGPT)",
                     ratioMeaning: "the fraction of blocks removed (round(ratio·blocks))",
-                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+                    options: calibration, needsCalibration: true, architectures: [.llama]) { m, r, p in
             let count = try ShortGPT.removedCount(blocks: m.blockCount, ratio: r.ratios[0])
             let samples = try r.calibration.windows(for: m, seed: r.seed)
             return try ShortGPT.prune(m, removing: count, samples: samples, progress: p.renamed("shortgpt block influence")).model
@@ -125,7 +138,7 @@ public enum PruneMethods {
         PruneMethod(name: "laco", summary: "merge neighbouring blocks while the output stays similar to the dense model's (LaCo)",
                     ratioMeaning: "the most blocks removed (round(ratio·blocks)); fewer when no merge passes",
                     details: "Collapses blocks by merging one block into its neighbour at a time (RDSC, θ_l + Σ(θ_{l+k} − θ_l)), scanning down from the top, and keeps a merge only while the final hidden states, centred by the dense model's mean, stay above cosine 0.65 of the dense model's; when no merge passes it stops short (the model's block count says how many went). Scores merges on min(calib, 4) windows.",
-                    options: [calib], needsCalibration: true, architectures: [.llama]) { m, r, p in
+                    options: calibration, needsCalibration: true, architectures: [.llama]) { m, r, p in
             let count = try ShortGPT.removedCount(blocks: m.blockCount, ratio: r.ratios[0])
             let samples = Array(try r.calibration.windows(for: m, seed: r.seed).prefix(4))
             return try LaCo.prune(m, removing: count, samples: samples, progress: p).model
@@ -241,7 +254,7 @@ public enum PruneMethods {
     static func calibratedUnstructured(_ kind: CalibratedUnstructured.Method, summary: String) -> PruneMethod {
         PruneMethod(name: kind.rawValue, summary: summary, ratioMeaning: "the fraction of weights zeroed (the sparsity)",
                     details: "Unstructured, over the seven linears of every block, calibrated sequentially: each block sees the outputs of the already-pruned blocks before it. pattern=\"2:4\" keeps 2 of every 4 consecutive input weights instead. Each pass of 16 windows through SmolLM2-135M costs about a 16-window perplexity and it makes two: use calib=2 to try things out.",
-                    options: [pattern, calib, layerRatios], needsCalibration: true, architectures: [.llama],
+                    options: [pattern] + calibration + [layerRatios], needsCalibration: true, architectures: [.llama],
                     suffix: unstructuredSuffix(kind.rawValue)) { m, r, p in
             let samples = try r.calibration.windows(for: m, seed: r.seed)
             if r.layerRatios != nil {

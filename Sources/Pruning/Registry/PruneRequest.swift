@@ -65,8 +65,9 @@ public struct PruneRequest: Sendable {
 }
 
 /// Where the calibrated methods (Wanda, SparseGPT, SliceGPT, ShortGPT, LaCo) take their token
-/// windows: `windows` windows of `length` tokens drawn with the request's seed from the C4 sample
-/// of the data folder, tokenised by the model's own tokenizer; or windows given outright.
+/// windows: `windows` windows of `length` tokens drawn from `source` (the C4 sample of the data
+/// folder unless set) with `seed` (the request's seed unless set), tokenised by the model's own
+/// tokenizer; or windows given outright.
 public struct CalibrationSettings: Sendable {
     /// Tokens per window.
     public static let defaultLength = 512
@@ -83,16 +84,39 @@ public struct CalibrationSettings: Sendable {
     public var tokenizer: BPETokenizer? = nil
     /// Windows to use as they are, instead of drawing them.
     public var samples: [[Int32]]? = nil
+    /// The text the windows are drawn from.
+    public var source = CalibrationSource.c4
+    /// The seed of the draw (nil: the request's seed).
+    public var seed: UInt64? = nil
 
     /// Default settings.
     public init() {}
 
-    /// The windows for `model`: `samples` when given, otherwise drawn from the C4 sample with `seed`.
+    /// The windows for `model`: `samples` when given, otherwise drawn from `source` with
+    /// `self.seed`, or `seed` (the request's) when that is nil. Throws a `PruningError` naming
+    /// calib_data when the source cannot be read or is too short for one window.
     public func windows(for model: Model, seed: UInt64) throws -> [[Int32]] {
         if let samples { return samples }
         let folder = dataFolder ?? DataCatalog.folder
-        let documents = try DataCatalog.c4Documents(in: URL(fileURLWithPath: folder).appendingPathComponent("c4").path)
+        let documents: [String]
+        do { documents = try source.documents(in: folder) } catch let e as InferenceError where source != .c4 {
+            throw PruningError(option: "calib_data", e.description)
+        }
         let tokenizer = try self.tokenizer ?? BPETokenizer(model: model)
-        return try Calibration.samples(documents: documents, tokenizer: tokenizer, count: windows, length: length, seed: seed)
+        do {
+            return try Calibration.samples(documents: documents, tokenizer: tokenizer, count: windows, length: length, seed: self.seed ?? seed)
+        } catch InferenceError.invalidArgument(_) where source != .c4 && windows > 0 && length > 1 {
+            throw PruningError(option: "calib_data", "calib_data \"\(source.name)\" is too short: a calibration window needs more than \(length) tokens of one text")
+        }
+    }
+
+    /// The warning a session shows for `source` (calibrating on the text ppl scores), nil when none.
+    public var warning: String? { source.warning(dataFolder: dataFolder ?? DataCatalog.folder) }
+
+    /// Checks that `source` can be read from the data folder (a located error before any work).
+    public func checkSource() throws {
+        do { try source.checkAvailable(in: dataFolder ?? DataCatalog.folder) } catch let e as InferenceError {
+            throw PruningError(option: "calib_data", e.description)
+        }
     }
 }
