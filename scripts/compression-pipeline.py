@@ -117,10 +117,17 @@ def page(cells, windows, dense_params):
                             ("random-rows.q4_k_m", "random FFN rows 20%", "Q4_K_M"),
                             ("contribution-rows.q4_k_m", "contribution FFN rows 20%", "Q4_K_M")):
         z = cells.get("zip:" + step)
-        if not z:
-            continue
-        lines.append(f"| {name} | {typ} | {mb(z['tensor_bytes'])} | {bpw(z['tensor_bytes'])} | {mb(z['zstd19'])} | {bpw(z['zstd19'])} | "
-                     f"{mb(z['xz9'])} | {bpw(z['xz9'])} | {', '.join(z['types'])} |")
+        if z:
+            lines.append(f"| {name} | {typ} | {mb(z['tensor_bytes'])} | {bpw(z['tensor_bytes'])} | {mb(z['zstd19'])} | {bpw(z['zstd19'])} | "
+                         f"{mb(z['xz9'])} | {bpw(z['xz9'])} | {', '.join(z['types'])} |")
+        elif step in cells:
+            # the compressors have not run yet: the file's tensor bytes as the model read back reports them
+            t = cells[step]["stored_bytes"]
+            lines.append(f"| {name} | {typ} | {mb(t)} | {bpw(t)} | — | — | — | — | — |")
+    lines += ["", "A file's tensor bytes include the norms (F32) that the stages above leave out. SmolLM2's rows of 576 are not",
+              "whole 256-blocks, so llama.cpp's Q4_K_M gives those matrices its fallback types (Q5_0; Q8_0 for the tied",
+              "embedding), and a row-pruned FFN 1229 wide (1536 × 0.8) is not whole 32-blocks either: its down-projection is",
+              "written as F16. That is why a row-pruned Q4_K_M file (122.5 MB) is larger than the dense model's (105.5 MB)."]
     lines += ["", f"## Perplexity of each result (WikiText-2, ctx 512, {windows} windows, all positions, as `ppl`)", "",
               "Each model saved and loaded back before it is measured (the 4-bit teaching form is written as F32, which holds",
               "its dequantised values exactly; the coded stage decodes to those same values).", "",
