@@ -67,6 +67,7 @@ extension BuiltinRegistry {
                                            ("passed_through", .number(Double(r.passedThrough))), ("bytes", .number(Double(r.bytes))),
                                            ("notes", .list((r.fallbacks + r.skipped).map { .string($0) }))]))
                 } catch let e as ModelError { throw a.fail(argument: "path", e.description) }
+                catch let e as MemoryBudgetError { throw a.fail(e.description) }
                 catch { throw a.fail(argument: "path", "cannot save '\(path)': \(error.localizedDescription)") }
             })
         register(Builtin(

@@ -23,10 +23,11 @@ extension BuiltinRegistry {
             name: "prune", params: [.required("model", "model|network"), .optional("method", "string|policy|none", default: .none, "a method name or a trained policy (none with scores=)"),
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows"),
-                                    .optional("scores", "function|none", default: .none, "fn(block) returning one score per FFN neuron of the block; the lowest scores are removed")]
+                                    .optional("scores", "function|none", default: .none, "fn(block) returning one score per FFN neuron of the block; the lowest scores are removed"),
+                                    .optional("exact", "bool", default: .bool(true), "row methods: keep exactly (1−ratio)·width neurons; false keeps the nearest multiple of a quantised GGUF's block size, so a save keeps the type")]
                 + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods. Instead of a method, `scores=fn(block) {...}` prunes FFN neurons by a score of your own: the function gets each block as a layer (`block.index`, `block.width`, `block.ffn.gate|up|down`: views of the model's weights, not copies) and returns one number per neuron; each block keeps its (1−ratio)·width neurons of highest score, so the lowest scores are removed (ties keep the lower index). `protect=` (a list of [block, neuron] pairs, or the table of `super_weights(m)`) keeps neurons whatever a row method, policy or score says, and the ratio is still met; `ratios=\"owl\"` or `\"owl-weights\"` spreads one ratio over the blocks by OWL's outlier rule.",
+            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods. Instead of a method, `scores=fn(block) {...}` prunes FFN neurons by a score of your own: the function gets each block as a layer (`block.index`, `block.width`, `block.ffn.gate|up|down`: views of the model's weights, not copies) and returns one number per neuron; each block keeps its (1−ratio)·width neurons of highest score, so the lowest scores are removed (ties keep the lower index). `protect=` (a list of [block, neuron] pairs, or the table of `super_weights(m)`) keeps neurons whatever a row method, policy or score says, and the ratio is still met; `ratios=\"owl\"` or `\"owl-weights\"` spreads one ratio over the blocks by OWL's outlier rule. With `exact=false`, on a model whose FFN down projections are a quantised GGUF type, the row methods and policies keep the multiple of the type's block size (32 for Q4_0, 256 for k-quants) nearest to (1−ratio)·width, so a save keeps the type and the pruned file is smaller than its source (a note says so); with the exact count a down projection whose rows are not whole blocks is saved as Q8_0 or F16.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 if case .object(let o as NetworkObject) = a.value("model") { return try Self.pruneNetwork(o, a) }
@@ -46,11 +47,19 @@ extension BuiltinRegistry {
                     throw a.typeError("method", expected: "method name or policy")
                 }
                 try Self.setOptions(a, method: method, in: &request)
+                if !(try a.bool("exact")), request.layerRatios == nil,
+                   ["random-rows", "magnitude-rows", "contribution-rows", "prunenet", "policy"].contains(method.name) {
+                    let aligned: [Double]
+                    do { aligned = try FFNPruning.blockAlignedRatios(m.model, ratios: request.ratios) } catch let e as PruningError { throw a.fail(argument: "ratio", e.message) }
+                    if aligned != request.ratios, let n = m.model.config.intermediateSizes.first {
+                        let q = FFNPruning.keptMultiple(m.model, block: 0)
+                        let k = try FFNPruning.keptCount(width: n, ratio: aligned[0]), exact = try FFNPruning.keptCount(width: n, ratio: request.ratios[0])
+                        a.interpreter.errorOutput("note: prune keeps \(k) of \(n) neurons per block (a multiple of \(q), so a save keeps the model's quantised type); exact=true would keep \(exact)\n")
+                        request.ratios = aligned
+                    }
+                }
                 if method.needsCalibration, method.architectures.contains(m.model.config.architecture) {
                     request.calibration.tokenizer = try m.tokenizer()
-                }
-                if request.given.contains("calib_data"), let warning = request.calibration.warning {
-                    a.interpreter.errorOutput("warning: \(warning)\n")
                 }
                 do {
                     return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))))
@@ -105,7 +114,7 @@ extension BuiltinRegistry {
     /// A method's help: summary, ratio, calibration, architectures, details and options.
     static func methodHelp(_ m: PruneMethod) -> String {
         var out = "\(m.name): \(m.summary).\nratio: \(m.ratioMeaning)\(m.perBlockRatios ? " (a list gives each block its own)" : "").\n"
-        out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) tokens from calib_data (C4 unless given), drawn with calib_seed (seed unless given)" : "none") + "\n"
+        out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed" : "none") + "\n"
         out += "runs on: " + m.runsOn.joined(separator: ", ")
         if m.runsOnNetworks { out += "\non a network, ratio is " + m.networkRatioMeaning }
         if !m.details.isEmpty { out += "\n\n" + m.details }
