@@ -2,10 +2,15 @@
 """`bench/run inference`: SmolLM2-135M's forward pass, PruneLang against llama.cpp (llama-cpp-python)
 on the same GGUF with the same thread count, in one run. Prompt: the first `--prompt` tokens of the
 WikiText-2 test text as one batch from an empty cache (best of `--repeats`); decode: `--decode`
-greedy single-token steps after it. PruneLang runs twice, in each of its arithmetics (float32:
+greedy single-token steps after it. PruneLang runs in each of its arithmetics (float32:
 dequantised weights and BLAS; llamacpp: llama.cpp's 8-bit activation blocks and integer dots over
-the stored blocks, f16 K/V). Prints one JSON object per measurement with ratio = our tokens/s
+the stored blocks, f16 K/V; quantized: only the stored blocks in memory, integer dots on them,
+Float32 elsewhere). Prints one JSON object per measurement with ratio = our tokens/s
 ÷ llama.cpp's (> 1: PruneLang faster), and whether both decoded the same greedy ids.
+
+Unless `--no-kquant`, it also writes SmolLM2 as llama.cpp's Q4_K_M preset with the `prunelang`
+executable (`save(m, p, type="q4_k_m")`: Q5_0, Q8_0, Q4_K and Q6_K matrices) and measures that file
+the same way in the float32 and quantized arithmetics.
 
 With `--pruned R` (the paper's Table 9b) it also writes, with the `prunelang` executable, two GGUFs
 through the same export path: the dense model (ratio 0) and PruneNet at ratio R, their FFN matrices
@@ -73,11 +78,20 @@ def export_models(args, directory):
     return {"dense (Q4_0 FFN export)": dense, f"PruneNet {args.pruned:g} (Q4_0 FFN export)": pruned}
 
 
-def report(label, model, ids, ids_file, args, dense_rates=None):
+def export_kquant(args, directory):
+    """Writes SmolLM2 as the Q4_K_M preset; returns its path."""
+    path = os.path.join(directory, "q4_k_m.gguf")
+    proc = subprocess.run([args.prunelang, "-e", f'save(load("smollm2-135m"), "{path}", type="q4_k_m")'], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"prunelang failed to write the Q4_K_M file: {proc.stderr.strip()[-2000:]}")
+    return path
+
+
+def report(label, model, ids, ids_file, args, dense_rates=None, arithmetics=("float32", "llamacpp", "quantized")):
     """Measures `model` in both engines and prints its lines; returns {engine: (prompt, decode)}."""
     ref_prompt, ref_decode, generated = measure_llama_cpp(model, ids, args)
     rates = {"llama.cpp": (ref_prompt, ref_decode)}
-    for arithmetic in ["float32", "llamacpp"]:
+    for arithmetic in arithmetics:
         ours = measure_prunelang(model, ids_file, arithmetic, args)
         rates[arithmetic] = (ours["prompt_tok_s"], ours["decode_tok_s"])
         same = next((i for i, (a, b) in enumerate(zip(ours["generated"], generated)) if a != b), len(generated))
@@ -85,7 +99,15 @@ def report(label, model, ids, ids_file, args, dense_rates=None):
                                        ("decode", "decode_tok_s", ref_decode, dict(greedy_ids_equal_for=same, of=len(generated)))]:
             print(json.dumps(dict(bench=bench, model=label, arithmetic=arithmetic, threads=args.threads,
                                   ours_tok_s=round(ours[key], 1), ref="llama.cpp", ref_tok_s=round(ref, 1),
-                                  ratio=round(ours[key] / ref, 3), **extra)), flush=True)
+                                  ratio=round(ours[key] / ref, 3), **extra,
+                                  weights_mb=round(ours.get("weights_resident_bytes", 0) / 1e6, 1),
+                                  peak_rss_mb=round(ours.get("peak_rss_bytes", 0) / 1e6, 1))), flush=True)
+        # Where our decode step goes (each linear timed alone on one row; the rest is attention,
+        # norms, RoPE, SwiGLU and the glue between them).
+        total, linears, head = (ours.get(k, 0) for k in ("decode_ms_per_token", "block_linears_ms_per_token", "head_ms_per_token"))
+        print(json.dumps(dict(bench="decode_profile", model=label, arithmetic=arithmetic, ms_per_token=round(total, 2),
+                              block_linears_ms=round(linears, 2), head_ms=round(head, 2), rest_ms=round(total - linears - head, 2),
+                              llama_cpp_ms_per_token=round(1e3 / ref_decode, 2))), flush=True)
     if dense_rates:
         for engine, (prompt, decode) in rates.items():
             print(json.dumps(dict(bench="pruned_speedup", model=label, engine=engine,
@@ -104,6 +126,7 @@ def main():
     ap.add_argument("--decode", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OPENBLAS_NUM_THREADS", "2")))
+    ap.add_argument("--no-kquant", action="store_true", help="skip the Q4_K_M export")
     ap.add_argument("--pruned", type=float, help="also compare the dense export with PruneNet at this FFN ratio")
     args = ap.parse_args()
     if args.pruned is not None and not (0 < args.pruned < 1 and args.prunelang):
@@ -114,6 +137,8 @@ def main():
         with open(ids_file, "w") as f:
             json.dump(ids, f)
         report("original Q4_1", args.model, ids, ids_file, args)
+        if not args.no_kquant and args.prunelang:
+            report("Q4_K_M export", export_kquant(args, directory), ids, ids_file, args, arithmetics=("float32", "quantized"))
         if args.pruned is not None:
             (dense_label, dense), (pruned_label, pruned) = export_models(args, directory).items()
             dense_rates = report(dense_label, dense, ids, ids_file, args)

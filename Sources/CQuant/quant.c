@@ -40,8 +40,9 @@ static void quantize_row_portable(const float *x, plq_block_q8 *y, int64_t cols,
             sum += q;
         }
         y[b].d = round_half(d);
-        // ggml stores the block sum as fp16 too, formed from the unrounded scale.
-        y[b].s = with_sum ? round_half(d * (float)sum) : 0.f;
+        // ggml stores the block sum as fp16 too, formed from the unrounded scale; with_sum 2
+        // keeps it exact, from the rounded scale (d·Σq in Float: the quantized arithmetic's K-quants).
+        y[b].s = with_sum == 2 ? y[b].d * (float)sum : with_sum ? round_half(d * (float)sum) : 0.f;
     }
 }
 
@@ -128,7 +129,10 @@ PLQ_AVX2 static void quantize_row_avx2(const float *x, plq_block_q8 *y, int64_t 
         __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, id), mode));
         __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, id), mode));
         y[b].d = _cvtsh_ss(_cvtss_sh(d, 0));
-        y[b].s = with_sum ? _cvtsh_ss(_cvtss_sh(d * (float)hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3))), 0)) : 0.f;
+        if (with_sum) {
+            const float sum = (float)hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+            y[b].s = with_sum == 2 ? y[b].d * sum : _cvtsh_ss(_cvtss_sh(d * sum, 0));
+        } else y[b].s = 0.f;
         // Pack to bytes; packs interleave 128-bit lanes, the permute restores element order.
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));

@@ -67,6 +67,14 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Equatable {
     /// What the user can do instead (may be empty).
     public let advice: String
 
+    /// The refusal of `work`, which needs `needed` bytes where `available` are left.
+    public init(work: String, needed: Int, available: Int, advice: String = "") {
+        self.work = work
+        self.needed = needed
+        self.available = available
+        self.advice = advice
+    }
+
     public var description: String {
         let base = "\(work) needs about \(MemoryBudget.describe(needed)) of memory and this machine has \(MemoryBudget.describe(available)) available; nothing was started"
         return advice.isEmpty ? base : base + ": " + advice

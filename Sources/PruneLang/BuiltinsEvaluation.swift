@@ -1,4 +1,5 @@
 import Models
+import Numerics
 import Plots
 
 extension Arguments {
@@ -12,17 +13,32 @@ extension Arguments {
         return m
     }
 
-    /// The `arithmetic` argument: "float32" (dequantised weights, BLAS) or "llamacpp" (llama.cpp's
-    /// 8-bit activation blocks and integer dots over the stored quantised blocks, f16 K/V).
+    /// The `arithmetic` argument: "float32" (dequantised weights, BLAS), "llamacpp" (llama.cpp's
+    /// 8-bit activation blocks and integer dots over the stored quantised blocks, f16 K/V) or
+    /// "quantized" (only the stored blocks in memory, products on them, Float32 elsewhere).
     func arithmetic() throws -> ForwardArithmetic {
-        try choice("arithmetic", ["float32", "llamacpp"]) == "llamacpp" ? .llamaCpp : .float32
+        switch try choice("arithmetic", ["float32", "llamacpp", "quantized"]) {
+        case "llamacpp": return .llamaCpp
+        case "quantized": return .quantized
+        default: return .float32
+        }
+    }
+
+    /// The forward pass of model `m` in the `arithmetic` argument; when the weights could not be
+    /// held as asked (Float32 would not fit in memory), the first line of output says which
+    /// arithmetic runs instead.
+    func forward(_ m: ModelObject) throws -> LlamaForward {
+        let f: LlamaForward
+        do { f = try m.forward(try arithmetic()) } catch let e as MemoryBudgetError { throw fail(argument: "arithmetic", e.description) }
+        if let note = f.weights.arithmeticNote { interpreter.write(line: "note: \(m.model.name): \(note)") }
+        return f
     }
 }
 
 extension Param {
     /// The `arithmetic=` parameter of the causal-model evaluations.
     static var arithmetic: Param { Param.optional("arithmetic", "string", default: .string("float32"),
-                                           "\"float32\" (dequantised weights, BLAS: exact, fastest on batches) or \"llamacpp\" (llama.cpp's 8-bit activations and integer dots over the stored blocks, f16 K/V: about 3× faster decoding, a token's result the same in any batch)") }
+                                           "\"float32\" (dequantised weights, BLAS: exact, fastest on batches), \"llamacpp\" (llama.cpp's 8-bit activations and integer dots over the stored blocks, f16 K/V: its logits bit for bit on Q4_0/Q4_1/Q8_0, a token's result the same in any batch) or \"quantized\" (only the stored blocks in memory, about the file's size, products on them with 8-bit activations, Float32 elsewhere: the fastest decoding). When the Float32 weights would not fit in memory, float32 runs as \"quantized\" and says so on the first line of output; llamacpp stops with the memory it needs") }
 }
 
 extension BuiltinRegistry {
@@ -49,7 +65,7 @@ extension BuiltinRegistry {
                 default: throw a.typeError("task", expected: "a task name or a list of task names")
                 }
                 let limit = a.has("limit") ? try a.int("limit", 1...1 << 30) : nil
-                let forward = try m.forward(try a.arithmetic()), tokenizer = try m.tokenizer()
+                let forward = try a.forward(m), tokenizer = try m.tokenizer()
                 var results: [ZeroShotResult] = []
                 for task in tasks {
                     let examples: [ZeroShotExample]
@@ -79,7 +95,7 @@ extension BuiltinRegistry {
                 let seed = try a.int("seed", 0...(1 << 53))
                 let r: GenerationResult
                 do {
-                    r = try Generation.generate(forward: try m.forward(try a.arithmetic()), tokenizer: try m.tokenizer(), prompt: try a.string("prompt"),
+                    r = try Generation.generate(forward: try a.forward(m), tokenizer: try m.tokenizer(), prompt: try a.string("prompt"),
                                                 maxTokens: tokens, temperature: temperature, topK: topK, seed: UInt64(seed),
                                                 special: try a.bool("chat"), progress: a.reporter())
                 } catch let e as InferenceError { throw a.fail(e.description) }
@@ -100,7 +116,7 @@ extension BuiltinRegistry {
                     throw a.fail(argument: "tokens", "prompt + tokens must be less than the context length \(m.model.config.contextLength), got \(promptLength + tokens)")
                 }
                 let ids = Array(try m.tokenizer().encode(try DataCatalog.text(of: "wikitext2")).prefix(promptLength))
-                let r = try Generation.generate(forward: try m.forward(try a.arithmetic()), promptIDs: ids, maxTokens: tokens + 1, eos: nil)   // the first new token comes from the prompt batch
+                let r = try Generation.generate(forward: try a.forward(m), promptIDs: ids, maxTokens: tokens + 1, eos: nil)   // the first new token comes from the prompt batch
                 let t = r.throughput
                 return .record(Record([
                     ("prompt_tokens", .number(Double(t.promptTokens))), ("prompt_tokens_per_s", .number(t.promptTokensPerSecond)),

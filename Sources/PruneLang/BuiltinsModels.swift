@@ -112,7 +112,7 @@ extension BuiltinRegistry {
                 do { text = try DataCatalog.text(of: try a.string("data")) }
                 catch let e as InferenceError { throw a.fail(argument: "data", e.description) }
                 let tokens = try m.tokenizer().encode(text)
-                let forward = try m.forward(try a.arithmetic())
+                let forward = try a.forward(m)
                 let r = try Perplexity.evaluate(forward, tokens: tokens, context: ctx, windows: windows,
                                                 progress: a.reporter("perplexity of \(m.model.name)"))
                 return .number(r.perplexity)

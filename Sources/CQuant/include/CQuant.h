@@ -21,11 +21,13 @@ typedef struct {
     int8_t qs[32];
 } plq_block_q8;
 
-/// ggml type ids accepted as weights (the values GGUF stores).
-enum { PLQ_Q4_0 = 2, PLQ_Q4_1 = 3, PLQ_Q8_0 = 8 };
+/// ggml type ids accepted as weights (the values GGUF stores): plq_matmul takes the first three,
+/// plq_qmatmul all of them.
+enum { PLQ_Q4_0 = 2, PLQ_Q4_1 = 3, PLQ_Q8_0 = 8, PLQ_Q5_0 = 6, PLQ_Q5_1 = 7, PLQ_Q4_K = 12, PLQ_Q6_K = 14 };
 
 /// Quantises `cols` floats (a multiple of 32) into cols/32 blocks, as ggml's quantize_row_q8_0
-/// (with_sum = 0) or quantize_row_q8_1 (with_sum = 1) does.
+/// (with_sum = 0) or quantize_row_q8_1 (with_sum = 1) does; with_sum = 2 gives Q8_0's blocks with
+/// s = d·Σq exact in Float (d the rounded scale), for plq_qmatmul's Q4_K.
 void plq_quantize_row(const float *x, plq_block_q8 *y, int64_t cols, int with_sum);
 
 /// Replaces each row of x (rows × cols, cols a multiple of 32) by its Q8_0 or Q8_1 quantisation
@@ -56,6 +58,27 @@ int plq_parallel(plq_work fn, void *context);
 /// a contiguous range of rows in whole groups of four). Same results as plq_matmul.
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// The `with_sum` of plq_quantize_row that activations entering a product with `type` need
+/// (0, 1 or 2), or -1 when plq_qmatmul does not take the type.
+int plq_activation_sum(int type);
+
+/// plq_matmul for every PLQ_* type (the quantized arithmetic's products on stored blocks):
+/// Q4_0 / Q4_1 / Q8_0 are plq_matmul itself; Q5_0 / Q5_1 (32-blocks of 22 / 24 bytes) and Q4_K /
+/// Q6_K (256-blocks of 144 / 210 bytes) dot each 32 (Q6_K: 16) weights with the activation block in
+/// integers and scale in Float (AVX-512 VNNI where the CPU has it, plq_qmatmul_portable otherwise).
+/// Activation rows are cols/32 blocks quantised with plq_activation_sum(type). Returns 0, or -1
+/// for an unsupported type.
+int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// plq_qmatmul's portable kernel for Q5_0 / Q5_1 / Q4_K / Q6_K (the same sums, one value at a time).
+int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// plq_qmatmul split over plq_parallel's chunks (whole groups of four rows). Same results.
+int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
 /// One head of causal attention for one query row, in llama.cpp's order for a batch (flash attention
 /// off, f16 K/V cache, AVX-512 build): scores s_j = scale·(q·k_j) for the n cached positions j, each

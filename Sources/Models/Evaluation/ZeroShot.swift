@@ -194,7 +194,7 @@ public enum ZeroShot {
         let restHidden = try forward.forward(batch: rests, caches: &caches, checkpoint: checkpoint)
         // The scored rows of both passes, gathered for one output-head product. A scored row in
         // the shared prefix is the same for every choice of its group: gathered once.
-        let d = forward.weights.embedding.cols
+        let d = forward.weights.embeddingWidth
         var gathered: [Float] = [], count = 0
         func gather(_ hidden: Matrix, _ rows: Range<Int>) -> Int {
             let first = count

@@ -14,24 +14,67 @@ import Numerics
 /// does not depend on how many rows share the batch; other stored types round the activations
 /// and use BLAS on the dequantised weight.
 ///
-/// The stored form describes the weight as loaded, so it is set only by the initialiser that
+/// In the quantized arithmetic (`ForwardArithmetic.quantized`) a layer loaded from a quantised
+/// GGUF tensor holds only its blocks (`quantized`, see `QuantizedMatrix`): no Float32 copy, and the
+/// product runs on them. `weight` then dequantises on demand (pruners and the backward pass still
+/// read it), and the forward pass never asks for it.
+///
+/// The stored forms describe the weight as loaded, so they are set only by the initialiser that
 /// reads a tensor, and any change to `weight` (assignment or an edit in place, as a pruner makes)
-/// drops it: a changed weight is never multiplied stale, and from then on meets Float32
-/// activations.
+/// drops them: a changed weight is never multiplied stale, and from then on is a Float32 layer
+/// meeting Float32 activations.
 ///
 /// The backward pass is beside `apply` (for y = x·Wᵀ: dx = dy·W, dW += dyᵀ·x, in the same
 /// layouts, Float32 on BLAS).
 public struct Linear: Sendable {
-    /// The weight, out × in (y = x·Wᵀ). Changing it drops `stored`.
-    public var weight: Matrix { didSet { stored = nil } }
+    /// The Float32 weight when held (nil for a quantised-only layer).
+    private var dense: Matrix?
+    /// The weight, out × in (y = x·Wᵀ). For a quantised-only layer, reading it dequantises the
+    /// blocks (a new rows × cols Matrix each time); changing it (assignment or an edit in place)
+    /// keeps the changed Float32 matrix and drops `stored` and `quantized`.
+    public var weight: Matrix {
+        get { dense ?? quantized!.dequantized() }
+        set {
+            dense = newValue
+            stored = nil
+            quantized = nil
+        }
+        _modify {
+            if dense == nil { dense = quantized!.dequantized() }
+            stored = nil
+            quantized = nil
+            yield &dense!
+        }
+    }
     /// llama.cpp's view of the weight as loaded (its activation rounding and, for the integer
     /// kernels, its stored blocks); nil for Float32 arithmetic or once `weight` has changed.
     public private(set) var stored: LlamaCppLinear?
+    /// The weight's blocks as loaded, when the layer holds nothing else (the quantized arithmetic);
+    /// nil otherwise or once `weight` has changed.
+    public private(set) var quantized: QuantizedMatrix?
 
     /// A Float32 layer with weight `weight` (out × in).
     public init(_ weight: Matrix) {
-        self.weight = weight
+        dense = weight
         stored = nil
+        quantized = nil
+    }
+
+    /// A quantised-only layer on `blocks` (the quantized arithmetic; the tied head shares the
+    /// embedding's blocks this way).
+    public init(blocks: QuantizedMatrix) {
+        dense = nil
+        stored = nil
+        quantized = blocks
+    }
+
+    /// Whether the layer holds only quantised blocks (no Float32 weight).
+    public var isQuantizedOnly: Bool { dense == nil }
+
+    /// Bytes the layer keeps resident for its weight: the Float32 matrix, the llama.cpp blocks
+    /// and the quantised blocks it holds (a mapped tensor's bytes count once their pages are read).
+    public var residentBytes: Int {
+        (dense.map { $0.count * 4 } ?? 0) + (stored?.packedBytes ?? 0) + (quantized?.storedBytes ?? 0)
     }
 
     /// The layer of `tensor` (out × in): its dequantised values and, in llama.cpp's arithmetic,
@@ -39,16 +82,23 @@ public struct Linear: Sendable {
     /// tensor's values already read (the tied output head shares the embedding's storage); it
     /// must equal `tensor.matrix()`.
     public init(_ tensor: WeightTensor, arithmetic: ForwardArithmetic, weight: Matrix? = nil) throws {
+        if arithmetic == .quantized, weight == nil, let blocks = try QuantizedMatrix(tensor) {
+            dense = nil
+            stored = nil
+            quantized = blocks
+            return
+        }
         let values = try weight ?? tensor.matrix()
         precondition(values.rows == tensor.rows && values.cols == tensor.cols, "the weight must be the tensor's values")
-        self.weight = values
+        dense = values
         stored = arithmetic == .llamaCpp ? try LlamaCppLinear(tensor) : nil
+        quantized = nil
     }
 
     /// Outputs (rows of the weight).
-    public var outputs: Int { weight.rows }
+    public var outputs: Int { dense?.rows ?? quantized!.rows }
     /// Inputs (columns of the weight).
-    public var inputs: Int { weight.cols }
+    public var inputs: Int { dense?.cols ?? quantized!.cols }
 
     /// y = x·Wᵀ for `rows` input rows x (rows × in, row-major); y is rows × out.
     public func apply(_ x: [Float], rows t: Int) -> [Float] {
@@ -110,6 +160,12 @@ public struct Linear: Sendable {
         let n = outputs, k = inputs
         precondition(x.count == t * k && y.count == t * n, "a \(n) × \(k) linear needs \(t) × \(k) inputs and \(t) × \(n) outputs")
         guard k > 0, t > 0 else { return }
+        if let quantized {
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in quantized.multiply(xp.baseAddress!, rows: t, into: yp.baseAddress!, accumulate: accumulate) }
+            }
+            return
+        }
         if let stored, stored.hasIntegerKernel {
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in stored.multiply(xp.baseAddress!, rows: t, into: yp.baseAddress!, accumulate: accumulate) }
@@ -119,7 +175,7 @@ public struct Linear: Sendable {
         var input = x
         stored?.roundActivations(&input, rows: t)
         input.withUnsafeBufferPointer { xp in
-            weight.data.withUnsafeBufferPointer { wp in
+            dense!.data.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
                     StridedBLAS.gemm(transB: true, m: t, n: n, k: k, a: xp.baseAddress!, lda: k,
                                      b: wp.baseAddress!, ldb: k, beta: accumulate ? 1 : 0, c: yp.baseAddress!, ldc: n)

@@ -13,6 +13,13 @@ public enum ForwardArithmetic: String, Sendable {
     case llamaCpp
     /// Float32 everywhere: weights dequantised once, activations never rounded.
     case float32
+    /// Products on the stored quantised blocks, Float32 elsewhere: each linear (and the embedding)
+    /// keeps only its GGUF blocks, memory-mapped (no Float32 copy, so a model takes about its file's
+    /// size in memory), and its products quantise the activation rows to 8-bit blocks of 32 and dot
+    /// them with the blocks in integers (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q6_K; other types are
+    /// dequantised a chunk of rows at a time). Norms, RoPE, attention and SwiGLU are the float32
+    /// arithmetic's. Chosen automatically when the Float32 weights would not fit in memory.
+    case quantized
 }
 
 /// How llama.cpp rounds the activation entering a product with a weight of some storage type.
@@ -89,6 +96,8 @@ public struct LlamaCppLinear: Sendable {
 
     /// Whether single-token products run on the integer kernel.
     var hasIntegerKernel: Bool { !packed.isEmpty }
+    /// Bytes of the copied blocks.
+    var packedBytes: Int { packed.count }
 
     /// `rows × cols` activations (row-major) rounded in place as llama.cpp rounds them for this product.
     func roundActivations(_ x: inout [Float], rows t: Int) {

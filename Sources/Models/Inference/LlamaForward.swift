@@ -54,7 +54,7 @@ public struct LlamaForward: Sendable {
             segments.append(Segment(rows: t..<t + tokens.count, start: caches[i].count, cache: i))
             t += tokens.count
         }
-        guard t > 0 else { return Matrix(rows: 0, cols: weights.embedding.cols) }
+        guard t > 0 else { return Matrix(rows: 0, cols: weights.embeddingWidth) }
         var x = try embed(sequences.flatMap { $0 })
         for b in 0..<weights.blocks.count {
             try checkpoint()
@@ -77,11 +77,17 @@ public struct LlamaForward: Sendable {
     /// The embedding rows of `tokens` (tokens × residual width, row-major); throws on an id
     /// outside the vocabulary.
     public func embed(_ tokens: [Int32]) throws -> [Float] {
-        let d = weights.embedding.cols
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= weights.embedding.rows }) {
-            throw InferenceError.badToken(id: Int(bad), vocabulary: weights.embedding.rows)
+        let d = weights.embeddingWidth
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= weights.vocabularySize }) {
+            throw InferenceError.badToken(id: Int(bad), vocabulary: weights.vocabularySize)
         }
         var x = [Float](repeating: 0, count: tokens.count * d)
+        if let blocks = weights.embeddingBlocks {   // quantised-only: dequantise each token's row
+            x.withUnsafeMutableBufferPointer { xp in
+                for (i, id) in tokens.enumerated() { blocks.dequantizeRows(Int(id)..<Int(id) + 1, into: xp.baseAddress! + i * d) }
+            }
+            return x
+        }
         weights.embedding.data.withUnsafeBufferPointer { e in
             for (i, id) in tokens.enumerated() {
                 for j in 0..<d { x[i * d + j] = e[Int(id) * d + j] }
@@ -92,7 +98,7 @@ public struct LlamaForward: Sendable {
 
     /// The output norm of the residual stream `x` (rows × residual width).
     public func finalNorm(_ x: [Float], rows t: Int) -> Matrix {
-        let d = t > 0 ? x.count / t : weights.embedding.cols
+        let d = t > 0 ? x.count / t : weights.embeddingWidth
         var out = Matrix(rows: t, cols: d)
         guard t > 0 else { return out }
         x.withUnsafeBufferPointer { xp in

@@ -74,28 +74,103 @@ public struct LlamaWeights: Sendable {
 
     /// The config the weights follow.
     public var config: ModelConfig
-    /// Token embedding (vocab × residual width).
-    public var embedding: Matrix
+    /// The Float32 embedding when held (nil when only its blocks are).
+    private var denseEmbedding: Matrix?
+    /// The embedding's blocks when the weights are quantised-only (the quantized arithmetic); nil
+    /// otherwise or once `embedding` has changed.
+    public private(set) var embeddingBlocks: QuantizedMatrix?
+    /// Token embedding (vocab × residual width). Quantised-only weights dequantise it on demand
+    /// (a new matrix each read; the forward pass reads single rows of `embeddingBlocks` instead);
+    /// changing it keeps the Float32 matrix.
+    public var embedding: Matrix {
+        get { denseEmbedding ?? embeddingBlocks!.dequantized() }
+        set {
+            denseEmbedding = newValue
+            embeddingBlocks = nil
+        }
+        _modify {
+            if denseEmbedding == nil { denseEmbedding = embeddingBlocks!.dequantized() }
+            embeddingBlocks = nil
+            yield &denseEmbedding!
+        }
+    }
+    /// Rows of the embedding (the vocabulary).
+    public var vocabularySize: Int { denseEmbedding?.rows ?? embeddingBlocks!.rows }
+    /// Columns of the embedding (the residual stream's width).
+    public var embeddingWidth: Int { denseEmbedding?.cols ?? embeddingBlocks!.cols }
     /// Final RMSNorm scale (residual width).
     public var outputNorm: [Float]
     /// Output head (vocab × residual width); the embedding's matrix when tied (shared storage).
     public var head: Linear
     /// The arithmetic the forward pass uses (see `ForwardArithmetic`).
     public var arithmetic: ForwardArithmetic
+    /// Why `arithmetic` is not the one asked for, when it is not (the Float32 weights would not
+    /// fit in memory, so the weights stayed quantised); a line for the user.
+    public private(set) var arithmeticNote: String?
+    /// Whether the head was made from the embedding's storage (a tied head), for `residentBytes`.
+    private var headSharesEmbedding = false
     /// The blocks in order (a consumer of sequential calibration replaces them one by one).
     public var blocks: [Block]
 
-    /// Dequantises every weight of `model` (a llama). With llama.cpp's arithmetic each linear
-    /// also keeps its stored quantised form, so its products are llama.cpp's (see
-    /// `ForwardArithmetic`); Float32 is the default. Throws when a tensor is missing or the model
-    /// is not a llama.
-    public init(_ model: Model, arithmetic: ForwardArithmetic = .float32) throws {
-        self.arithmetic = arithmetic
+    /// The weights of `model` (a llama) in `arithmetic`. Float32 (the default) dequantises every
+    /// weight; llama.cpp's arithmetic also keeps each linear's stored form, so its products are
+    /// llama.cpp's (see `ForwardArithmetic`); the quantized arithmetic keeps only the stored blocks
+    /// of the linears and the embedding (memory-mapped), so it takes about the file's size.
+    ///
+    /// Memory is checked first (`MemoryBudget`): when the Float32 weights asked for would not fit,
+    /// Float32 falls back to the quantized arithmetic (saying so in `arithmeticNote`) and
+    /// llama.cpp's arithmetic throws `MemoryBudgetError`; so does any arithmetic whose weights
+    /// cannot fit even quantised. Throws when a tensor is missing or the model is not a llama.
+    public init(_ model: Model, arithmetic asked: ForwardArithmetic = .float32) throws {
         guard model.config.architecture == .llama else {
             throw ModelError.inconsistent(model: model.name, detail: "is a \(model.config.architecture.rawValue) model, not a llama")
         }
+        let (float32Bytes, quantizedBytes) = Self.residentBytes(model, llamaCpp: asked == .llamaCpp)
+        let work = "the forward pass of '\(model.name)'", advice = "a smaller model or a smaller quantisation type is needed"
+        var arithmetic = asked, note: String? = nil
+        if let available = Self.availableBytesOverride ?? MemoryBudget.availableBytes() {
+            if asked != .quantized, float32Bytes > available {
+                if asked == .llamaCpp {
+                    throw MemoryBudgetError(work: work + " in llama.cpp's arithmetic (Float32 weights and their blocks)", needed: float32Bytes,
+                                            available: available,
+                                            advice: "arithmetic=\"quantized\" keeps only the stored blocks (about \(MemoryBudget.describe(quantizedBytes)))")
+                }
+                arithmetic = .quantized
+                note = "the Float32 weights would need \(MemoryBudget.describe(float32Bytes)) and \(MemoryBudget.describe(available)) is available: running on the quantised blocks instead (arithmetic=\"quantized\", about \(MemoryBudget.describe(quantizedBytes)))"
+            }
+            if arithmetic == .quantized, quantizedBytes > available {
+                throw MemoryBudgetError(work: work + " on its quantised blocks", needed: quantizedBytes, available: available, advice: advice)
+            }
+        }
+        try self.init(loading: model, arithmetic: arithmetic)
+        arithmeticNote = note
+    }
+
+    /// The available memory to assume in place of `MemoryBudget.availableBytes()` (tests).
+    @TaskLocal static var availableBytesOverride: Int?
+
+    /// Bytes the weights of `model` take in memory held in Float32 (plus llama.cpp's copied blocks
+    /// when `llamaCpp`) and held quantised (the stored blocks; F32 tensors as they are): the
+    /// linears, the embedding and the head when it is not tied.
+    public static func residentBytes(_ model: Model, llamaCpp: Bool = false) -> (float32: Int, quantized: Int) {
+        var float32 = 0, quantized = 0
+        for t in model.tensors.values where t.isParameter {
+            float32 += t.elementCount * 4
+            quantized += t.storedBytes
+            if llamaCpp, case let .gguf(_, info) = t.storage, [.q4_0, .q4_1, .q8_0].contains(info.type) { float32 += t.storedBytes }
+        }
+        return (float32, quantized)
+    }
+
+    /// Reads the weights of `model` in `arithmetic` (no memory check).
+    private init(loading model: Model, arithmetic: ForwardArithmetic) throws {
+        self.arithmetic = arithmetic
         config = model.config
-        embedding = try model.matrix(.tokenEmbedding)
+        if arithmetic == .quantized, let t = model.tensor(.tokenEmbedding), let blocks = try QuantizedMatrix(t) {
+            embeddingBlocks = blocks
+        } else {
+            denseEmbedding = try model.matrix(.tokenEmbedding)
+        }
         outputNorm = try model.matrix(.outputNorm).data
         /// The linear of the tensor at `role`; `weight` is its values when already read.
         func linear(_ role: TensorRole, block: Int? = nil, weight: Matrix? = nil) throws -> Linear {
@@ -104,8 +179,15 @@ public struct LlamaWeights: Sendable {
             }
             return try Linear(t, arithmetic: arithmetic, weight: weight)
         }
-        // A tied head is the embedding: the same matrix, and the embedding's stored form.
-        head = model.has(.outputHead) ? try linear(.outputHead) : try linear(.tokenEmbedding, weight: embedding)
+        // A tied head is the embedding: the same matrix (or blocks), and the embedding's stored form.
+        headSharesEmbedding = !model.has(.outputHead)
+        if model.has(.outputHead) {
+            head = try linear(.outputHead)
+        } else if let embeddingBlocks {
+            head = Linear(blocks: embeddingBlocks)
+        } else {
+            head = try linear(.tokenEmbedding, weight: denseEmbedding)
+        }
         blocks = try (0..<model.blockCount).map { b in
             Block(attentionNorm: try model.matrix(.attentionNorm, block: b).data,
                   query: try linear(.attentionQuery, block: b), key: try linear(.attentionKey, block: b),
@@ -115,5 +197,20 @@ public struct LlamaWeights: Sendable {
                   attentionShortcut: model.has(.attentionShortcut, block: b) ? try model.matrix(.attentionShortcut, block: b) : nil,
                   ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil)
         }
+    }
+
+    /// Bytes the weights keep resident: every linear's `residentBytes`, the embedding (Float32 or
+    /// its blocks; once when the head shares it) and the norms.
+    public var residentBytes: Int {
+        var total = (denseEmbedding.map { $0.count * 4 } ?? 0) + (embeddingBlocks?.storedBytes ?? 0) + outputNorm.count * 4
+        let tied = headSharesEmbedding && (head.isQuantizedOnly ? embeddingBlocks != nil : denseEmbedding != nil)
+        if !tied { total += head.residentBytes }
+        for b in blocks {
+            total += (b.attentionNorm.count + b.ffnNorm.count) * 4
+            for role in [TensorRole.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .ffnGate, .ffnUp, .ffnDown] {
+                total += b[role].residentBytes
+            }
+        }
+        return total
     }
 }

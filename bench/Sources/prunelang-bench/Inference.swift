@@ -25,12 +25,38 @@ func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: In
         next = argmax(forward.logits(h, rows: 0..<1).data)
     }
     let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    // Where a decode step's time goes: each block linear and the head alone on one row (20 times).
+    let w = forward.weights, roles: [TensorRole] = [.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .ffnGate, .ffnUp, .ffnDown]
+    var linearNanos: UInt64 = 0, headNanos: UInt64 = 0
+    for _ in 0..<20 {
+        for b in w.blocks {
+            for role in roles {
+                let l = b[role], x = [Float](repeating: 0.01, count: l.inputs)
+                let t = DispatchTime.now().uptimeNanoseconds
+                _ = l.apply(x, rows: 1)
+                linearNanos += DispatchTime.now().uptimeNanoseconds - t
+            }
+        }
+        let x = [Float](repeating: 0.01, count: w.head.inputs), t = DispatchTime.now().uptimeNanoseconds
+        _ = w.head.apply(x, rows: 1)
+        headNanos += DispatchTime.now().uptimeNanoseconds - t
+    }
     report("llama_inference", promptSeconds, [
+        "decode_ms_per_token": decodeSeconds / Double(decode) * 1e3,
+        "block_linears_ms_per_token": Double(linearNanos) / 20e6, "head_ms_per_token": Double(headNanos) / 20e6,
         "prompt_tokens": prompt.count, "prompt_tok_s": Double(prompt.count) / promptSeconds,
         "decode_tokens": decode, "decode_tok_s": Double(decode) / decodeSeconds,
         "generated": generated.map(Int.init), "arithmetic": forward.weights.arithmetic.rawValue,
+        "weights_resident_bytes": forward.weights.residentBytes, "peak_rss_bytes": peakResidentBytes(),
     ])
 }
 
 /// The greedy choice (ties to the lower id), as generation makes it.
 func argmax(_ x: [Float]) -> Int32 { Int32(Generation.greedy(x)) }
+
+/// The process's peak resident set (getrusage's ru_maxrss, KiB on Linux) in bytes.
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_maxrss * 1024
+}

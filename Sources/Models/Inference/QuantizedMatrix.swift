@@ -1,0 +1,147 @@
+import CQuant
+import Foundation
+import Numerics
+import Synchronization
+
+/// A weight matrix (rows × cols, row-major) held only as its stored GGUF blocks: the file's
+/// bytes memory-mapped in place (or copied, when rows must be gathered), never a Float32 copy.
+/// What the quantized arithmetic (`ForwardArithmetic.quantized`) multiplies on, and what the
+/// embedding of a quantised-only model reads a row at a time.
+///
+/// Products y = x·Wᵀ: for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K and Q6_K the activation rows are
+/// quantised to 8-bit blocks of 32 and dotted with the stored blocks in integers
+/// (`plq_qmatmul_parallel`; Q4_0 / Q4_1 / Q8_0 on llama.cpp's own kernels, so those products equal
+/// `LlamaCppLinear`'s). Any other stored type is dequantised a chunk of rows at a time (about a
+/// megabyte) and multiplied with BLAS, so memory never holds the whole matrix in Float32.
+public struct QuantizedMatrix: Sendable {
+    /// Where the blocks live.
+    enum Bytes: Sendable {
+        /// The tensor's bytes inside the mapped GGUF file (no copy).
+        case mapped(MappedBytes)
+        /// A copy, rows already in the view's order.
+        case owned([UInt8])
+    }
+
+    /// The stored ggml type.
+    public let type: GGMLType
+    /// Rows (outputs) and columns (inputs).
+    public let rows: Int, cols: Int
+    /// Bytes per row.
+    public let rowBytes: Int
+    let bytes: Bytes
+
+    /// The blocks of `tensor` (a GGUF tensor of a quantised or half type, not F32); nil for any
+    /// other storage, for F32 (Float32 is already its stored form) and for types this project cannot
+    /// dequantise.
+    public init?(_ tensor: WeightTensor) throws {
+        guard case let .gguf(file, info) = tensor.storage, info.type != .f32, info.type.canDequantize,
+              tensor.cols % info.type.blockSize == 0 else { return nil }
+        type = info.type
+        rows = tensor.rows
+        cols = tensor.cols
+        let rowBytes = cols / info.type.blockSize * info.type.bytesPerBlock
+        self.rowBytes = rowBytes
+        let raw = try file.rawBytes(of: info)
+        precondition(raw.count >= rows * rowBytes, "a GGUF tensor's data holds its rows")
+        if let order = tensor.rowOrder {
+            var copy = [UInt8](repeating: 0, count: rows * rowBytes)
+            raw.withUnsafeBytes { src in
+                copy.withUnsafeMutableBytes { dst in
+                    for (r, stored) in order.enumerated() {
+                        (dst.baseAddress! + r * rowBytes).copyMemory(from: src.baseAddress! + stored * rowBytes, byteCount: rowBytes)
+                    }
+                }
+            }
+            bytes = .owned(copy)
+        } else {
+            bytes = .mapped(raw)
+        }
+    }
+
+    /// A matrix of `rows` rows of `cols` values stored as `type` in `bytes` (rows of whole blocks).
+    init(type: GGMLType, rows: Int, cols: Int, bytes: [UInt8]) {
+        precondition(cols % type.blockSize == 0 && bytes.count == rows * cols / type.blockSize * type.bytesPerBlock,
+                     "\(rows) rows of \(cols) \(type.name) values")
+        self.type = type
+        self.rows = rows
+        self.cols = cols
+        rowBytes = cols / type.blockSize * type.bytesPerBlock
+        self.bytes = .owned(bytes)
+    }
+
+    /// How many times a whole quantised matrix has been dequantised in this process (`dequantized`):
+    /// the forward pass in the quantized arithmetic never does, and tests check that.
+    public static var wholeDequantizations: Int { counter.withLock { $0 } }
+    private static let counter = Mutex(0)
+
+    /// Bytes of the blocks (what this matrix adds to the process once its pages are read).
+    public var storedBytes: Int { rows * rowBytes }
+
+    /// Whether products run on integer kernels (else on row chunks dequantised for BLAS).
+    public var hasIntegerKernel: Bool { plq_activation_sum(Int32(type.rawValue)) >= 0 && cols % 32 == 0 }
+
+    /// Calls `body` with the first row's address.
+    func withBlocks<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        switch bytes {
+        case let .mapped(m): return try m.withUnsafeBytes { try body($0.baseAddress!) }
+        case let .owned(a): return try a.withUnsafeBytes { try body($0.baseAddress!) }
+        }
+    }
+
+    /// Rows `range` dequantised into `out` (range.count × cols floats).
+    public func dequantizeRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows \(range) of a \(rows)-row matrix")
+        guard !range.isEmpty else { return }
+        withBlocks { base in
+            let src = UnsafeRawBufferPointer(start: base + range.lowerBound * rowBytes, count: range.count * rowBytes)
+            // The type and the byte count were checked when the matrix was made.
+            try! GGMLDequantizer.dequantize(src, type: type, count: range.count * cols,
+                                            into: UnsafeMutableBufferPointer(start: out, count: range.count * cols))
+        }
+    }
+
+    /// The whole matrix in Float32 (for pruners and the backward pass: allocates rows × cols floats).
+    public func dequantized() -> Matrix {
+        Self.counter.withLock { $0 += 1 }
+        var m = Matrix(rows: rows, cols: cols)
+        m.data.withUnsafeMutableBufferPointer { p in dequantizeRows(0..<rows, into: p.baseAddress!) }
+        return m
+    }
+
+    /// out (+)= x·Wᵀ for `t` activation rows x (t × cols) into out (t × rows); adds when `accumulate`.
+    func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard t > 0, rows > 0, cols > 0 else { return }
+        if hasIntegerKernel {
+            let blocks = cols / 32, kind = Int32(type.rawValue), sum = plq_activation_sum(kind)
+            var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
+            quantized.withUnsafeMutableBufferPointer { q in
+                let qp = UncheckedSendable(q.baseAddress!), xp = UncheckedSendable(x), width = cols
+                if t >= 64 {
+                    ForwardKernels.parallelRows(t) { i in plq_quantize_row(xp.value + i * width, qp.value + i * blocks, Int64(width), sum) }
+                } else {
+                    for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
+                }
+            }
+            withBlocks { w in
+                quantized.withUnsafeBufferPointer { q in
+                    _ = plq_qmatmul_parallel(kind, w.assumingMemoryBound(to: UInt8.self), Int64(rowBytes), 0, Int64(rows), Int64(cols),
+                                             q.baseAddress!, Int64(t), out, Int64(rows), accumulate ? 1 : 0)
+                }
+            }
+            return
+        }
+        // Row chunks of about a megabyte, dequantised and multiplied with BLAS.
+        let chunk = max(4, min(rows, (1 << 18) / cols))
+        var scratch = [Float](repeating: 0, count: chunk * cols)
+        scratch.withUnsafeMutableBufferPointer { s in
+            var r0 = 0
+            while r0 < rows {
+                let r1 = min(rows, r0 + chunk)
+                dequantizeRows(r0..<r1, into: s.baseAddress!)
+                StridedBLAS.gemm(transB: true, m: t, n: r1 - r0, k: cols, a: x, lda: cols, b: s.baseAddress!, ldb: cols,
+                                 beta: accumulate ? 1 : 0, c: out + r0, ldc: rows)
+                r0 = r1
+            }
+        }
+    }
+}
