@@ -61,6 +61,9 @@ extension BuiltinRegistry {
                 if method.needsCalibration, method.architectures.contains(m.model.config.architecture) {
                     request.calibration.tokenizer = try m.tokenizer()
                 }
+                if request.given.contains("calib_data"), let warning = request.calibration.warning {
+                    a.interpreter.errorOutput("warning: \(warning)\n")
+                }
                 do {
                     return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))))
                 } catch let e as PruningError {
@@ -114,7 +117,7 @@ extension BuiltinRegistry {
     /// A method's help: summary, ratio, calibration, architectures, details and options.
     static func methodHelp(_ m: PruneMethod) -> String {
         var out = "\(m.name): \(m.summary).\nratio: \(m.ratioMeaning)\(m.perBlockRatios ? " (a list gives each block its own)" : "").\n"
-        out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) C4 tokens, drawn with seed" : "none") + "\n"
+        out += "calibration: " + (m.needsCalibration ? "calib windows of \(CalibrationSettings.defaultLength) tokens from calib_data (C4 unless given), drawn with calib_seed (seed unless given)" : "none") + "\n"
         out += "runs on: " + m.runsOn.joined(separator: ", ")
         if m.runsOnNetworks { out += "\non a network, ratio is " + m.networkRatioMeaning }
         if !m.details.isEmpty { out += "\n\n" + m.details }
