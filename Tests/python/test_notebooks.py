@@ -113,6 +113,61 @@ def test_small_networks_lecture_outputs(executed):
             assert name in shown["text/plain"], (source, name)
 
 
+def test_notebooks_carry_the_metadata_the_kernel_reports(executed):
+    """JupyterLab rewrites a notebook's language_info from the kernel's kernel_info reply when it
+    opens; a committed lecture that differs shows as modified the moment a student opens it."""
+    for path in NOTEBOOKS:
+        committed = nbformat.read(path, as_version=4).metadata["language_info"]
+        assert committed == executed[path.name].metadata["language_info"], f"{path.name}: language_info differs from the kernel's"
+
+
+def table_rows(cell):
+    """The rows of the first table a cell shows, from its box-drawn text: lists of cell strings."""
+    text = result(cell)
+    return [[c.strip() for c in line.strip().strip("│").split("│")] for line in text.splitlines() if line.startswith("│")][1:]
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
+def test_lecture_three_outputs(executed):
+    nb = executed["03-pruning-with-data.ipynb"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    by_source = lambda s: next(c for c in code if s in c.source)
+    # The toy layer: the data-aware masks keep the outlier channel and lose less of the output, and
+    # refitting the kept weights (SparseGPT's second step) loses less again.
+    toy = {r[0]: (float(r[1]), int(r[2])) for r in table_rows(by_source("err = fn(V)"))}
+    assert toy["magnitude: |W|"][1] == 0 and toy["Wanda: |W|·‖X_j‖₂"][1] == 3
+    assert toy["magnitude: |W|"][0] > 2 * toy["Wanda: |W|·‖X_j‖₂"][0]
+    assert toy["OBS mask, kept weights refit (SparseGPT)"][0] < toy["Wanda: |W|·‖X_j‖₂"][0]
+    # Activation norms: one row per block, and outlier channels far above the median.
+    outliers = by_source('down_norms = input_norms(m, input="down"')
+    assert any("image/svg+xml" in o.get("data", {}) for o in outputs_of(outliers))
+    # Magnitude, Wanda and SparseGPT at 50%, 2:4 and 4:8: nine finite perplexities above the dense
+    # model's, and Wanda beats magnitude at 50% and at 2:4.
+    dense = float(result(by_source("dense = ppl(")))
+    rows = table_rows(by_source("results = map(range(len(runs))"))
+    assert len(rows) == 9
+    ppl = {(r[0], r[1]): float(r[2].replace(",", "")) for r in rows}
+    assert all(dense < v < 1e6 for v in ppl.values()), ppl
+    assert ppl[("wanda", "50%")] < ppl[("magnitude", "50%")] and ppl[("wanda", "2:4")] < ppl[("magnitude", "2:4")], ppl
+    # Wanda keeps more of the outlier columns than magnitude does.
+    kept = {r[0]: (float(r[1]), float(r[2])) for r in table_rows(by_source("top8 = filter(range(1536)"))}
+    assert kept["Wanda 50%"][1] > kept["magnitude 50%"][1]
+    assert all(abs(whole - 0.5) < 0.01 for whole, _ in kept.values())
+    # Calibrating on the test split warns on the error stream.
+    domain = by_source('calib_data="wikitext2-test"')
+    warnings = "".join(o["text"] for o in outputs_of(domain) if o["output_type"] == "stream" and o["name"] == "stderr")
+    assert 'warning: calib_data="wikitext2-test"' in warnings and "leakage" in warnings
+    assert len(table_rows(domain)) == 3
+    # The draws: one row per calib_seed; other draws give other perplexities.
+    draws = table_rows(by_source("draw_24 = "))
+    assert len(draws) >= 2
+    assert len({r[1] for r in draws}) > 1, draws
+    # Figures and tables as the lecture shows them.
+    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
+    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    assert len(svgs) >= 3 and len(tables) >= 4
+
+
 def test_notebooks_are_committed_with_the_outputs_of_a_run():
     """A reader who only opens the file sees every figure and table: each code cell of a committed
     lecture carries an execution count and, unless it only binds names, outputs."""
