@@ -68,7 +68,7 @@ struct InterpreterAPITests {
 
     @Test func inspectShowsHelpWithoutRunningCode() throws {
         let b = try #require(interp.inspect(code: "s = svdvals(W)", cursor: 6))
-        #expect(b.text.hasPrefix("svdvals(W) -> vector"))
+        #expect(b.text.hasPrefix("svdvals(W, spectrum=\"exact\") -> vector"))
         #expect(b["text/markdown"]?.contains("#### svdvals") == true)
         #expect(interp.inspect(code: "drop_rows(", cursor: 10)?.text.hasPrefix("drop_rows(") == true)
         #expect(interp.inspect(code: "for", cursor: 1)?.text.hasPrefix("for x in xs") == true)
@@ -92,7 +92,7 @@ struct InterpreterAPITests {
             out = ""
             let r = i.run(cell: form)
             #expect(r.succeeded && r.display == nil)
-            #expect(out.hasPrefix("svdvals(W) -> vector\n\nThe singular values"), "\(form)")
+            #expect(out.hasPrefix("svdvals(W, spectrum=\"exact\") -> vector\n\nThe singular values"), "\(form)")
             #expect(out.contains("Example:\n  svdvals(matrix([[3, 0], [0, 4]]))"))
         }
     }
