@@ -8,9 +8,13 @@ import Numerics
 public enum WeightZeroing {
     /// One weight: row `row`, column `column` of the matrix at `role` in block `block`.
     public struct Site: Sendable, Hashable {
+        /// The block holding the matrix.
         public let block: Int
+        /// The row (output) of the weight.
         public let row: Int
+        /// The column (input) of the weight.
         public let column: Int
+        /// The weight at `row`, `column` of the matrix in block `block`.
         public init(block: Int, row: Int, column: Int) {
             self.block = block
             self.row = row
