@@ -7,4 +7,15 @@
 int plq_have_avx2_fma(void);
 #endif
 
+#include "CQuant.h"
+
+/// A row-range product kernel (plq_matmul, plq_qmatmul): rows row0..<row1 of the weights against
+/// `count` activation rows.
+typedef int (*plq_rows_kernel)(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,
+                               int64_t cols, const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// Runs `kernel` over rows row0..<row1 split across the thread pool in whole groups of four rows.
+void plq_rows_parallel(plq_rows_kernel kernel, int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,
+                       int64_t cols, const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
 #endif

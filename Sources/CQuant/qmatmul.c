@@ -10,6 +10,7 @@
 // activation rows per pass; elsewhere a portable kernel computes the same sums (Float results
 // equal up to summation order).
 #include "CQuant.h"
+#include "cpu.h"
 
 #include <string.h>
 
@@ -345,26 +346,9 @@ int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row
     return plq_qmatmul_portable(type, weights, row_bytes, r, row1, cols, x, count, out, ldo, accumulate);
 }
 
-typedef struct {
-    int type, accumulate;
-    const uint8_t *weights;
-    int64_t row_bytes, row0, row1, cols, count, ldo;
-    const plq_block_q8 *x;
-    float *out;
-} qmatmul_args;
-
-static void qmatmul_worker(void *context, int chunk, int chunks) {
-    const qmatmul_args *a = context;
-    const int64_t groups = (a->row1 - a->row0 + 3) / 4;
-    const int64_t lo = a->row0 + 4 * (groups * chunk / chunks), hi = a->row0 + 4 * (groups * (chunk + 1) / chunks);
-    const int64_t end = hi < a->row1 ? hi : a->row1;
-    if (lo < end) plq_qmatmul(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
-}
-
 int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                          const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
     if (plq_activation_sum(type) < 0) return -1;
-    qmatmul_args a = {type, accumulate, weights, row_bytes, row0, row1, cols, count, ldo, x, out};
-    plq_parallel(qmatmul_worker, &a);
+    plq_rows_parallel(plq_qmatmul, type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     return 0;
 }

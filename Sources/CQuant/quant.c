@@ -1,6 +1,7 @@
 // Quantised kernels in llama.cpp's arithmetic; see include/CQuant.h. The portable functions define
 // the results; the AVX2 ones compute the same integers with wider instructions.
 #include "CQuant.h"
+#include "cpu.h"
 
 #include <stdlib.h>
 
@@ -448,25 +449,32 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
 }
 
 typedef struct {
+    plq_rows_kernel kernel;
     int type, accumulate;
     const uint8_t *weights;
     int64_t row_bytes, row0, row1, cols, count, ldo;
     const plq_block_q8 *x;
     float *out;
-} matmul_args;
+} rows_args;
 
-static void matmul_worker(void *context, int chunk, int chunks) {
-    const matmul_args *a = context;
+// One pool chunk's rows: whole groups of four, so a kernel's four-row passes never straddle chunks.
+static void rows_worker(void *context, int chunk, int chunks) {
+    const rows_args *a = context;
     const int64_t groups = (a->row1 - a->row0 + 3) / 4;
     const int64_t lo = a->row0 + 4 * (groups * chunk / chunks), hi = a->row0 + 4 * (groups * (chunk + 1) / chunks);
     const int64_t end = hi < a->row1 ? hi : a->row1;
-    if (lo < end) plq_matmul(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
+    if (lo < end) a->kernel(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
+}
+
+void plq_rows_parallel(plq_rows_kernel kernel, int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,
+                       int64_t cols, const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
+    rows_args a = {kernel, type, accumulate, weights, row_bytes, row0, row1, cols, count, ldo, x, out};
+    plq_parallel(rows_worker, &a);
 }
 
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
     if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
-    matmul_args a = {type, accumulate, weights, row_bytes, row0, row1, cols, count, ldo, x, out};
-    plq_parallel(matmul_worker, &a);
+    plq_rows_parallel(plq_matmul, type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     return 0;
 }
