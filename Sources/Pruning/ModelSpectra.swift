@@ -44,7 +44,8 @@ public let spectralRoles: [TensorRole] = PrunableLinears.roles
 /// q, k, v, o, gate, up, down by default): one `analyzeSpectrum` per matrix, reporting progress per
 /// matrix and checking `progress` for a stop inside each. With `base` (the dense original of a pruned
 /// model), each matrix is matched by block and role and its base's metrics and the KS distance of the
-/// two ESDs are added; pruned shapes may differ. Matrices with fewer eigenvalues than
+/// two ESDs are added; pruned shapes may differ, and a matrix equal to its base's reuses its own
+/// metrics (Δα = ΔD = KS = 0 exactly, one eigensolve instead of two). Matrices with fewer eigenvalues than
 /// `options.minEvals` are skipped (listed in `skipped`). Each matrix's shuffle seed is derived from
 /// options.seed, its block and its role, so a row does not depend on which other roles were asked for.
 /// `options.spectrum` chooses exact or sketched eigenvalues per matrix (`auto`: sketched from
@@ -73,10 +74,19 @@ public func analyzeSpectra(_ model: Model, base: Model? = nil, roles: [TensorRol
         }
         var baseMetrics: SpectralMetrics?, ks: Double?
         if let base, base.has(role, block: b) {
+            let bw = try base.matrix(role, block: b)
+            if bw == w {
+                // An untouched matrix: its ESD is the model's own, so Δα, ΔD and KS are exactly 0
+                // (a second eigensolve could differ in the last bits with BLAS threading).
+                rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: metrics, ksFromBase: 0))
+                try progress.report(stage, done: i + 1, total: places.count,
+                                    detail: String(format: "block %d %@ alpha %.2f (as base)", b, role.rawValue, metrics.alpha))
+                continue
+            }
             var baseOpts = opts
             baseOpts.randomize = false
             baseOpts.minEvals = 1
-            baseMetrics = try analyzeSpectrum(try base.matrix(role, block: b), options: baseOpts, check: progress.check)
+            baseMetrics = try analyzeSpectrum(bw, options: baseOpts, check: progress.check)
             if let bm = baseMetrics { ks = try ksStatistic(metrics.eigenvalues, bm.eigenvalues) }
         }
         rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: baseMetrics, ksFromBase: ks))

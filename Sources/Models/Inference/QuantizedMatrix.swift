@@ -69,10 +69,11 @@ public struct QuantizedMatrix: Sendable {
         self.bytes = .owned(bytes)
     }
 
-    /// How many times a whole quantised matrix has been dequantised in this process (`dequantized`):
-    /// the forward pass in the quantized arithmetic never does, and tests check that.
-    public static var wholeDequantizations: Int { counter.withLock { $0 } }
-    private static let counter = Mutex(0)
+    /// How many times these blocks (this matrix and its copies) have been dequantised whole
+    /// (`dequantized`): the forward pass in the quantized arithmetic never does, and tests check
+    /// that. Counted per matrix, so work on other models in the same process does not show here.
+    public var wholeDequantizations: Int { dequantizations.count.withLock { $0 } }
+    private let dequantizations = DequantizationCount()
 
     /// Bytes of the blocks (what this matrix adds to the process once its pages are read).
     public var storedBytes: Int { rows * rowBytes }
@@ -102,7 +103,7 @@ public struct QuantizedMatrix: Sendable {
 
     /// The whole matrix in Float32 (for pruners and the backward pass: allocates rows × cols floats).
     public func dequantized() -> Matrix {
-        Self.counter.withLock { $0 += 1 }
+        dequantizations.count.withLock { $0 += 1 }
         var m = Matrix(rows: rows, cols: cols)
         m.data.withUnsafeMutableBufferPointer { p in dequantizeRows(0..<rows, into: p.baseAddress!) }
         return m
@@ -144,4 +145,9 @@ public struct QuantizedMatrix: Sendable {
             }
         }
     }
+}
+
+/// The count behind `QuantizedMatrix.wholeDequantizations`, shared by a matrix's copies.
+private final class DequantizationCount: Sendable {
+    let count = Mutex(0)
 }
