@@ -67,6 +67,10 @@ def section(rows, windows):
     same = [n for n, _, _ in TYPES if rows.get(f"{n}-PruneLang", {}).get("same_bytes")]
     if same:
         lines += ["", f"PruneLang's and llama.cpp's files hold byte-identical tensors for: {', '.join(same)}."]
+    shared = [n for n, _, _ in TYPES if rows.get(f"{n}-PruneLang", {}).get("measured_as")]
+    if shared:
+        lines += [f"Their forward passes are therefore the same, and the quality columns of {', '.join(shared)} were "
+                  "measured once, on llama.cpp's file."]
     missing = [k for k in ["F32"] + [f"{n}-{w}" for n, _, _ in TYPES for w in ("PruneLang", "llama.cpp")] if k not in rows]
     if missing:
         lines += ["", f"Not measured yet at {windows} windows (the run resumes from its cells): {', '.join(missing)}."]
@@ -115,13 +119,20 @@ def main():
                 if who == "PruneLang" and not os.path.exists(ours):
                     prunelang(args.binary, f'save(load("{f32}"), "{ours}", type="{ours_type}")')
                 b, n = tensor_bytes(path)
-                row = dict(file_bytes=os.path.getsize(path), bpw=8 * b / n, **measure(args.binary, path, f32, args.windows))
+                row = dict(file_bytes=os.path.getsize(path), bpw=8 * b / n)
                 if who == "PruneLang":
                     import gguf, numpy as np
                     a = {t.name: t for t in gguf.GGUFReader(ours).tensors}
                     c = {t.name: t for t in gguf.GGUFReader(theirs).tensors}
                     row["same_bytes"] = set(a) == set(c) and all(
                         a[k].tensor_type == c[k].tensor_type and np.array_equal(np.asarray(a[k].data).view(np.uint8), np.asarray(c[k].data).view(np.uint8)) for k in c)
+                twin = rows.get(f"{name}-llama.cpp")
+                if who == "PruneLang" and row["same_bytes"] and twin and "ppl" in twin:
+                    # Byte-identical tensors give the same forward pass: the quality columns are
+                    # llama.cpp's file's, measured once (the row says so).
+                    row.update({k: twin[k] for k in ("ppl", "kld", "kld_p99", "same_top", "kld_tokens")}, measured_as="llama.cpp")
+                else:
+                    row.update(measure(args.binary, path, f32, args.windows))
                 rows[key] = row
                 json.dump(row, open(cell(key), "w"), indent=1)
                 print(f"{key}: {row}", file=sys.stderr)
