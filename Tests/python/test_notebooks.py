@@ -111,6 +111,69 @@ def test_small_networks_lecture_outputs(executed):
         assert "<svg" in shown["text/html"] and "<table" in shown["text/html"], source
         for name in series:
             assert name in shown["text/plain"], (source, name)
+    if not (ROOT / "models" / "smollm2-135m").exists():
+        return
+    # SmolLM2, one-shot: perplexity rises with the fraction removed, for either threshold, and 2:4
+    # costs at least as much as unstructured 50%.
+    dense = float(result(by_source("dense = ppl(m")))
+    sweep = [[float(x.replace(",", "")) for x in r] for r in table_rows(by_source("one_threshold = map("))]
+    assert [r[0] for r in sweep] == [0.3, 0.5, 0.7]
+    for col in (1, 2):
+        assert dense < sweep[0][col] < sweep[1][col] < sweep[2][col]
+    nm = {r[0]: float(r[1].replace(",", "")) for r in table_rows(by_source('pattern="2:4"'))}
+    assert nm["2:4"] >= nm["unstructured 50%"] > dense
+    # What zeros buy: the same parameters, FLOPs and file bytes, only fewer nonzeros.
+    size = {r[0]: r[1:] for r in table_rows(by_source("a = size(m)"))}
+    assert size["dense"][0] == size["magnitude 50%"][0] and size["dense"][3] == size["magnitude 50%"][3]
+    assert int(size["magnitude 50%"][1]) < 0.7 * int(size["dense"][1]) and float(size["magnitude 50%"][2]) == 0
+    saved = result(by_source('fd = save(m, "/tmp/lecture2-dense.gguf"')).strip("[]\n ").split(",")
+    assert len(saved) == 2 and saved[0].strip() == saved[1].strip()
+    assert len(table_rows(by_source("runs = map(range(6)"))) == 6
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
+def test_lecture_six_outputs(executed):
+    nb = executed["06-beyond-pruning.ipynb"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    by_source = lambda s: next(c for c in code if s in c.source)
+    number = lambda text, key: float(re.search(rf"{key}: ([0-9.e+-]+)", text).group(1))
+    # The toy matrix's codes, worked by hand in the markdown (ties to even).
+    assert "[[3, -7,  0]" in result(by_source("q = quantize(matrix("))
+    # SNR: each grouping gains with bits, and blocks of 32 beat one scale per tensor at 4 bits.
+    snr = {int(r[0]): [float(x) for x in r[1:]] for r in table_rows(by_source("fn snr("))}
+    assert all(snr[b][2] < snr[b2][2] for b, b2 in [(2, 3), (3, 4), (4, 5), (5, 6), (6, 8)])
+    assert snr[4][2] > snr[4][0] + 3
+    # llama.cpp's types on the down projection: more bits, less error.
+    err = {r[0]: float(r[2]) for r in table_rows(by_source("fn rel_err("))}
+    assert err["q8_0"] < err["q6_k"] < err["q4_k_m"] < err["q3_k_m"] < err["q2_k"]
+    # KL divergence of Q4_K_M from the model: small, positive, most top tokens agree.
+    k = result(by_source("k = kld("))
+    assert 0 < number(k, "mean") < 0.5 and 0.5 < number(k, "top1") < 1
+    # Entropies of the three small arrays, exactly.
+    assert result(by_source("[entropy_bits([1, 1, 2, 3])")).strip() == "[1.5, 0.543564, 4]"
+    # Huffman round trip, and its average length within a bit of the entropy on the real codes.
+    assert "decoded: [0, 1, 2, 3, 0]" in result(by_source("b = h.encode("))
+    hq = result(by_source("hq = huffman(q4)"))
+    assert 0 <= number(hq, "gap") < 1
+    # The exercise: 1.875 MB if the pattern were free; the pattern costs more than the weights.
+    e = result(by_source("pattern_ignored_MB"))
+    assert number(e, "pattern_ignored_MB") == 1.875 and number(e, "pattern_MB") > 1.875
+    # The pipeline: coding beats the 4-bit stage, and the ppl table has a finite row per stage.
+    bpw = result(by_source("{bits_per_weight: piped.bits_per_weight"))
+    assert number(bpw, "coded") < number(bpw, "quantized") < number(bpw, "pruned") < 32
+    stages = table_rows(by_source("fn p(model)"))
+    assert len(stages) == 6 and all(1 < float(r[2].replace(",", "")) < 1e5 for r in stages)
+    # Distillation: the soft targets flatten as T grows, and their mean entropy rises with T.
+    soft = table_rows(by_source("temps = [1, 2, 4, 8]"))
+    assert len(soft) == 10 and max(float(r[1]) for r in soft) > max(float(r[4]) for r in soft)
+    ent = [float(r[1]) for r in table_rows(by_source("mean entropy of the soft target"))]
+    assert ent == sorted(ent) and ent[0] < ent[-1]
+    # The distilled student beats the teacher pruned to the same number of weights without retraining.
+    nets = {r[0]: float(r[2]) for r in table_rows(by_source("labels_only = train("))}
+    assert nets["student 64-32-10 from the teacher (T = 4)"] > nets["LeNet, 95% pruned by magnitude"]
+    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
+    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    assert len(svgs) >= 3 and len(tables) >= 4
 
 
 def test_notebooks_carry_the_metadata_the_kernel_reports(executed):
