@@ -104,100 +104,13 @@ public enum PolicyTraining {
         }
     }
 
-    /// Trains on prepared layers (see `train(model:options:progress:)`).
+    /// Trains on prepared layers (see `train(model:options:progress:)`): Float64 states, exact
+    /// spectra, each layer's gradient accumulated on its own (the form RESULTS' grid was run in).
     public static func train(spectra: [LayerSpectrum], options: PolicyTrainingOptions,
                              progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
-        try options.validate()
         guard let first = spectra.first else { throw PruningError("PruneNet needs at least one layer") }
-        let n = first.rows, d = first.cols, layers = spectra.count
-        let k = try FFNPruning.keptCount(width: n, ratio: options.ratio)
-        var learner = PolicyLearner(n: n, d: d, seed: options.seed, scale: options.initScale)
-        var optimizer = AdamW(learningRate: options.learningRate)
-        let start = Date()
-        var curve = [EpisodeRecord]()
-        var best = (penalty: Double.infinity, learner: learner, episode: -1)
-        var baseline = [Double](repeating: 0, count: layers)
-        var interrupted = false
-        var stoppedBy: Error?
-        /// A stop asked for by `progress`, told apart from a failure of the training itself.
-        struct Stop: Error { let cause: Error }
-        func checkStop() throws { do { try progress.check() } catch { throw Stop(cause: error) } }
-
-        episodes: for episode in 0..<options.episodes {
-            do {
-                let before = learner
-                var penalties = [Double](repeating: 0, count: layers)
-                switch options.variant {
-                case .paper:
-                    let v = learner.direction()
-                    let snapshot = learner
-                    let steps = try parallelMap(layers) { l -> (Double, [Double]) in
-                        try checkStop()
-                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                        let z = snapshot.logits(state: spectra[l].weights, rows: n, direction: v)
-                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
-                        return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
-                                                                               temperature: options.temperature))
-                    }
-                    penalties = steps.map(\.0)
-                    let returns = discountedReturns(penalties, gamma: options.gamma)
-                    if episode == 0 { baseline = returns }
-                    var advantages = (0..<layers).map { returns[$0] - baseline[$0] }
-                    if options.normalizeReturns {
-                        let m = advantages.reduce(0, +) / Double(layers)
-                        let sd = (advantages.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(layers)).squareRoot()
-                        if sd > 0 { advantages = advantages.map { $0 / sd } }
-                    }
-                    var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                    for l in 0..<layers {
-                        let advantage = advantages[l]
-                        if advantage != 0 {
-                            snapshot.accumulateGradient(state: spectra[l].weights, rows: n, dLogits: steps[l].1,
-                                                        scale: advantage / Double(layers), gInter: &gInter, gProj: &gProj)
-                        }
-                    }
-                    // Baseline: running mean of each layer's return over the episodes so far.
-                    for l in 0..<layers { baseline[l] += (returns[l] - baseline[l]) / Double(episode + 1) }
-                    if episode > 0 {
-                        var params = [learner.wInter, learner.wProj]
-                        optimizer.update(&params, grads: [gInter, gProj])
-                        learner.wInter = params[0]; learner.wProj = params[1]
-                    }
-                case .authors:
-                    for l in 0..<layers {
-                        try checkStop()
-                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                        let z = learner.logits(state: spectra[l].weights, rows: n)
-                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
-                        penalties[l] = penalty
-                        let reward = 1 / Swift.max(penalty, 1e-12)
-                        var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                        learner.accumulateGradient(state: spectra[l].weights, rows: n,
-                                                   dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
-                                                                                                  temperature: options.temperature),
-                                                   scale: -reward, gInter: &gInter, gProj: &gProj)
-                        var params = [learner.wInter, learner.wProj]
-                        optimizer.update(&params, grads: [gInter, gProj])
-                        learner.wInter = params[0]; learner.wProj = params[1]
-                    }
-                }
-                let mean = penalties.reduce(0, +) / Double(layers)
-                if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
-                let elapsed = Date().timeIntervalSince(start)
-                curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
-                let detail = "mean \(options.distance.rawValue) \(String(format: "%.4g", mean)) · best \(String(format: "%.4g", best.penalty)) · \(String(format: "%.1f", elapsed)) s"
-                do { try progress.report("episode", done: episode + 1, total: options.episodes, detail: detail) } catch { throw Stop(cause: error) }
-            } catch let stop as Stop {
-                interrupted = true
-                stoppedBy = stop.cause
-                break episodes
-            }
-        }
-        let kept: (penalty: Double, learner: PolicyLearner, episode: Int) = options.variant == .paper ? best : (curve.last?.meanPenalty ?? .infinity, learner, curve.count - 1)
-        return PolicyTrainingResult(learner: kept.learner, curve: curve, keptEpisode: kept.episode,
-                                    interrupted: interrupted, stoppedBy: stoppedBy, seconds: Date().timeIntervalSince(start))
+        return try runEpisodes(on: PreparedLayers(spectra: spectra, rows: first.rows, cols: first.cols),
+                               options: options, progress: progress)
     }
 
     /// G_l = Σ_{j ≥ l} γ^{j−l}·D_j: eq. 7's discounted future penalty, counting the layer's own

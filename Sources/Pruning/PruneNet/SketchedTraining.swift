@@ -65,102 +65,52 @@ public struct SketchedLayers: Sendable {
 }
 
 extension PolicyTraining {
-    /// Trains on sketched layers: the algorithm of `train(spectra:options:progress:)` (both
+    /// Trains on sketched layers: the episodes of `train(spectra:options:progress:)` (both
     /// variants, same draws, baseline, AdamW steps, best-learner rule and progress), with each
     /// layer's state read when it is visited, its logits and ∂f/∂v taken in Float32 (sgemv), and
-    /// the penalty from sketched spectra. The paper variant sums the layers' ∂f/∂v weighted by
-    /// their advantages before one pass over the learner's n×d parameters.
+    /// the penalty from sketched spectra.
     public static func train(sketched layers: SketchedLayers, options: PolicyTrainingOptions,
                              progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
-        try options.validate()
-        let n = layers.rows, d = layers.cols, count = layers.count
-        let k = try FFNPruning.keptCount(width: n, ratio: options.ratio)
-        var learner = PolicyLearner(n: n, d: d, seed: options.seed, scale: options.initScale)
-        var optimizer = AdamW(learningRate: options.learningRate)
-        let start = Date()
-        var curve = [EpisodeRecord]()
-        var best = (penalty: Double.infinity, learner: learner, episode: -1)
-        var baseline = [Double](repeating: 0, count: count)
-        var interrupted = false
-        var stoppedBy: Error?
-        /// A stop asked for by `progress`, told apart from a failure of the training itself.
-        struct Stop: Error { let cause: Error }
-        func checkStop() throws { do { try progress.check() } catch { throw Stop(cause: error) } }
+        try runEpisodes(on: layers, options: options, progress: progress)
+    }
+}
 
-        episodes: for episode in 0..<options.episodes {
-            do {
-                let before = learner
-                var penalties = [Double](repeating: 0, count: count)
-                switch options.variant {
-                case .paper:
-                    let v = learner.direction()
-                    let snapshot = learner
-                    let steps = try parallelMap(count) { l -> (Double, [Double]) in
-                        try checkStop()
-                        let w = try layers.load(l)
-                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                        let z = try snapshot.logits(state: w, direction: v)
-                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                        let penalty = try layers.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: checkStop)
-                        let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
-                        return (penalty, try PolicyLearner.directionGradient(state: w, dLogits: gz))
-                    }
-                    penalties = steps.map(\.0)
-                    let returns = discountedReturns(penalties, gamma: options.gamma)
-                    if episode == 0 { baseline = returns }
-                    var advantages = (0..<count).map { returns[$0] - baseline[$0] }
-                    if options.normalizeReturns {
-                        let m = advantages.reduce(0, +) / Double(count)
-                        let sd = (advantages.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(count)).squareRoot()
-                        if sd > 0 { advantages = advantages.map { $0 / sd } }
-                    }
-                    for l in 0..<count { baseline[l] += (returns[l] - baseline[l]) / Double(episode + 1) }
-                    if episode > 0 {
-                        var gv = [Double](repeating: 0, count: d)
-                        for l in 0..<count where advantages[l] != 0 {
-                            let s = advantages[l] / Double(count)
-                            for j in 0..<d { gv[j] += s * steps[l].1[j] }
-                        }
-                        var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                        snapshot.addDirectionGradient(gv, scale: 1, gInter: &gInter, gProj: &gProj)
-                        var params = [learner.wInter, learner.wProj]
-                        learner.wInter = []; learner.wProj = []   // one copy of the parameters, not two
-                        optimizer.update(&params, grads: [gInter, gProj])
-                        learner.wInter = params[0]; learner.wProj = params[1]
-                    }
-                case .authors:
-                    for l in 0..<count {
-                        try checkStop()
-                        let w = try layers.load(l)
-                        var rng = SeededRandom(seed: drawSeed(options.seed, episode, l))
-                        let z = try learner.logits(state: w, direction: learner.direction())
-                        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-                        let penalty = try layers.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: checkStop)
-                        penalties[l] = penalty
-                        let reward = 1 / Swift.max(penalty, 1e-12)
-                        let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
-                        var gInter = [Double](repeating: 0, count: n * d), gProj = [Double](repeating: 0, count: n)
-                        learner.addDirectionGradient(try PolicyLearner.directionGradient(state: w, dLogits: gz), scale: -reward,
-                                                     gInter: &gInter, gProj: &gProj)
-                        var params = [learner.wInter, learner.wProj]
-                        optimizer.update(&params, grads: [gInter, gProj])
-                        learner.wInter = params[0]; learner.wProj = params[1]
-                    }
-                }
-                let mean = penalties.reduce(0, +) / Double(count)
-                if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
-                let elapsed = Date().timeIntervalSince(start)
-                curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
-                let detail = "mean \(options.distance.rawValue) \(String(format: "%.4g", mean)) · best \(String(format: "%.4g", best.penalty)) · \(String(format: "%.1f", elapsed)) s · sketched spectra"
-                do { try progress.report("episode", done: episode + 1, total: options.episodes, detail: detail) } catch { throw Stop(cause: error) }
-            } catch let stop as Stop {
-                interrupted = true
-                stoppedBy = stop.cause
-                break episodes
-            }
+/// The sketched form of a layer's step: the state is read per visit, logits and ∂f/∂v by sgemv,
+/// and the paper variant sums the layers' ∂f/∂v weighted by their advantages before one pass over
+/// the learner's n×d parameters.
+extension SketchedLayers: PolicyEpisodeLayers {
+    var detailSuffix: String { " · sketched spectra" }
+
+    func paperStep(_ l: Int, learner: PolicyLearner, direction v: [Double], keep k: Int, rng: inout SeededRandom,
+                   options: PolicyTrainingOptions, check: () throws -> Void) throws -> (penalty: Double, gradient: [Double]) {
+        let w = try load(l)
+        let z = try learner.logits(state: w, direction: v)
+        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
+        let penalty = try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check)
+        let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
+        return (penalty, try PolicyLearner.directionGradient(state: w, dLogits: gz))
+    }
+
+    func paperGradient(learner: PolicyLearner, steps: [[Double]], advantages: [Double],
+                       gInter: inout [Double], gProj: inout [Double]) {
+        var gv = [Double](repeating: 0, count: cols)
+        for l in 0..<count where advantages[l] != 0 {
+            let s = advantages[l] / Double(count)
+            for j in 0..<cols { gv[j] += s * steps[l][j] }
         }
-        let kept: (penalty: Double, learner: PolicyLearner, episode: Int) = options.variant == .paper ? best : (curve.last?.meanPenalty ?? .infinity, learner, curve.count - 1)
-        return PolicyTrainingResult(learner: kept.learner, curve: curve, keptEpisode: kept.episode,
-                                    interrupted: interrupted, stoppedBy: stoppedBy, seconds: Date().timeIntervalSince(start))
+        learner.addDirectionGradient(gv, scale: 1, gInter: &gInter, gProj: &gProj)
+    }
+
+    func authorsStep(_ l: Int, learner: PolicyLearner, keep k: Int, rng: inout SeededRandom, options: PolicyTrainingOptions,
+                     check: () throws -> Void, gInter: inout [Double], gProj: inout [Double]) throws -> Double {
+        let w = try load(l)
+        let z = try learner.logits(state: w, direction: learner.direction())
+        let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
+        let penalty = try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check)
+        let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
+        let reward = 1 / Swift.max(penalty, 1e-12)
+        learner.addDirectionGradient(try PolicyLearner.directionGradient(state: w, dLogits: gz), scale: -reward,
+                                     gInter: &gInter, gProj: &gProj)
+        return penalty
     }
 }
