@@ -176,6 +176,55 @@ def test_lecture_six_outputs(executed):
     assert len(svgs) >= 3 and len(tables) >= 4
 
 
+@pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
+def test_lecture_seven_outputs(executed):
+    nb = executed["07-healing-and-deployment.ipynb"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    by_source = lambda s: next(c for c in code if s in c.source)
+    number = lambda s: float(s.replace(",", ""))
+    # Healing: every trainer ran its steps, and full fine-tuning and distillation take the pruned
+    # model's WikiText-2 perplexity down (the dense model stays best).
+    runs = {r[0]: r for r in table_rows(by_source("student = distill(pruned, m"))}
+    assert set(runs) == {"full fine-tuning", "LoRA rank 8 on q, v", "distillation"}
+    assert number(runs["LoRA rank 8 on q, v"][1]) < number(runs["full fine-tuning"][1]) / 100, "LoRA trains a small fraction"
+    assert all(number(r[2]) > 0 for r in runs.values())
+    healed = {r[0]: number(r[2]) for r in table_rows(by_source('heal = [{model: "dense"'))}
+    pruned = healed["pruned 20%, not healed"]
+    assert healed["dense"] < pruned
+    assert healed["full fine-tuning"] < 0.97 * pruned and healed["distillation"] < 0.97 * pruned, healed
+    assert all(healed["dense"] < v for k, v in healed.items() if k != "dense"), healed
+    # Distillation brings the next-token distributions closer to the dense model's.
+    kl = {r[0]: number(r[1]) for r in table_rows(by_source("k = kld(x[1], m"))}
+    assert kl["distillation"] < kl["pruned 20%, not healed"], kl
+    # RESULTS' healing rows are read from the file and shown.
+    assert any(r[2] == "distill" for r in table_rows(by_source('read_text("docs/RESULTS.md")')))
+    # The healed model saved as GGUF loads back with its pruned width and scores as it did in memory.
+    saved = texts(by_source("healed_file = save(student"))
+    assert re.search(r'"FFN width read back": 1229\b', saved), saved
+    assert abs(float(re.search(r'"relative difference": ([-0-9.e]+)', saved).group(1))) < 0.02, saved
+    # Throughput: one row per file, FLOPs per token falling as rows are removed, real speeds.
+    speed = table_rows(by_source("speed = map(range(len(deployed))"))
+    assert [r[0] for r in speed] == ["dense", "20% rows", "50% rows"]
+    assert [int(r[1]) for r in speed] == [1536, 1216, 768]
+    assert number(speed[0][2]) > number(speed[1][2]) > number(speed[2][2])
+    assert all(number(r[3]) > 0 and number(r[4]) > 0 for r in speed)
+    # Memory: effective sparsity of 20% rows is well under 0.2; the exact width's F16 down
+    # projections make its file larger than the dense download, exact=false makes it smaller, and
+    # the healed model saved as Q8_0 is larger than its Q4_0 save.
+    memory = table_rows(by_source("memory = map(files"))
+    assert len(memory) == 6
+    params, eff, file_mb = ([number(r[i]) for r in memory] for i in (1, 2, 5))
+    assert all(p < params[0] for p in params[1:])
+    assert 0.1 < eff[1] < 0.13 and 0.1 < eff[2] < 0.13 and eff[3] > eff[2]
+    assert file_mb[1] > file_mb[0] > file_mb[2] > file_mb[3], file_mb
+    assert file_mb[4] > file_mb[5], file_mb
+    # Figures and tables as the lecture shows them.
+    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
+    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    assert len(svgs) >= 2 and len(tables) >= 1
+    assert all(o["data"]["image/svg+xml"].lstrip().startswith("<svg") for o in svgs)
+
+
 def test_notebooks_carry_the_metadata_the_kernel_reports(executed):
     """JupyterLab rewrites a notebook's language_info from the kernel's kernel_info reply when it
     opens; a committed lecture that differs shows as modified the moment a student opens it."""
