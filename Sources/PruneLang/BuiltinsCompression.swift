@@ -66,7 +66,7 @@ extension BuiltinRegistry {
             })
         register(Builtin(
             name: "size", params: [.required("m", "model|matrix")], returns: "record", category: "compression",
-            doc: "How big a model or matrix is: `params` (elements), `nonzeros`, `f32_bytes` (4 per element), and for a model `stored_bytes` (its tensors in the types they are held in now, e.g. a GGUF's Q8_0 blocks) and `file_bytes` (the file it was loaded from, 0 when built in memory).",
+            doc: "How big a model or matrix is: `params` (elements), `nonzeros`, `f32_bytes` (4 per element), and for a model `stored_bytes` (its tensors in the types they are held in now, e.g. a GGUF's Q8_0 blocks) and `file_bytes` (the file it was loaded from; a pruned or otherwise changed copy reports its source's file, whatever it would take saved, so `save` gives a new model's bytes; 0 when built in memory).",
             example: "size(matrix([[1, 0], [0, 2]]))") { a in
                 if case .object(let o) = a.value("m"), let mo = o as? ModelObject {
                     let model = mo.model
