@@ -178,6 +178,13 @@ def test_lecture_five_outputs(executed):
     assert vs["smollm2-135m-magnitude-rows-20"][1] > 10 * vs["smollm2-135m-random-rows-20"][1]
     assert vs["smollm2-135m"][1] < min(vs["smollm2-135m-prunenet-20"][1], vs["smollm2-135m-random-rows-20"][1])
     assert "mean KS  policy" in texts(by_source("mag20 = prune(m"))
+    # Mixed per-block ratios: the same parameter budget within 0.1%, two finite perplexities.
+    mixed = table_rows(by_source("mixed = map(range(30), block_ratio)"))
+    assert len(mixed) == 2 and abs(int(mixed[0][1]) / int(mixed[1][1]) - 1) < 1e-3
+    assert all(1 < float(r[2].replace(",", "")) < 1e6 for r in mixed)
+    # Several draws of each: five of random rows, three of the policy, all worse than dense.
+    draws = table_rows(by_source("draws = map(range(5)"))
+    assert len(draws) == 5 and all(float(r[1].replace(",", "")) > vs["smollm2-135m"][1] for r in draws)
     # Policy and model saved and reloaded.
     assert result(by_source("load_policy(")).strip() == "true"
     svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
