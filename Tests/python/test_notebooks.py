@@ -67,9 +67,7 @@ def test_every_notebook_runs_without_errors(executed):
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_one_outputs(executed):
-    nb = executed["01-weights-and-spectra.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "01-weights-and-spectra.ipynb")
     # The model summary: parameters by role.
     assert "134515008" in texts(by_source('m = load("smollm2-135m")')).replace(",", "").replace(" ", "")
     # Figures are SVG with a text fallback.
@@ -94,9 +92,7 @@ def test_lecture_one_outputs(executed):
 
 @pytest.mark.skipif(not (ROOT / "models" / "digits").exists(), reason="needs scripts/fetch-models")
 def test_small_networks_lecture_outputs(executed):
-    nb = executed["02-small-networks.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "02-small-networks.ipynb")
     # LeNet-300-100 learns the digits.
     assert float(result(by_source("net = train(mlp([64, 300, 100, 10]"))) > 0.9
     # Pruning to 90% keeps the sparsity through retraining.
@@ -133,9 +129,7 @@ def test_small_networks_lecture_outputs(executed):
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_four_outputs(executed):
-    nb = executed["04-structured-pruning.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "04-structured-pruning.ipynb")
     number = lambda text, key: float(re.search(rf"{key}: ([0-9.e+-]+)", text).group(1))
     # Computational invariance: Q is orthogonal and X·W = (XQ)(QᵀW), numerically.
     inv = result(by_source("Q = svd(randn(32, 32"))
@@ -156,16 +150,13 @@ def test_lecture_four_outputs(executed):
     # Lemma 3.1's threshold for three models.
     lemma = {r[0]: float(r[3]) for r in table_rows(by_source("lemma = fn(d, dint)"))}
     assert lemma == {"SmolLM2-135M": 0.2821, "Phi-2": 0.2941, "LLaMA-2-7B": 0.2823}
-    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
-    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    svgs, tables = shown(code)
     assert len(svgs) >= 2 and len(tables) >= 3
 
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_five_outputs(executed):
-    nb = executed["05-prunenet.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "05-prunenet.ipynb")
     # The policy: one learner for every layer, n×d with the FFN's shape.
     assert "W_inter 1536×576" in result(by_source("p = train_policy(m"))
     # Applied at 10% and 20%: fewer parameters, the same count as random rows at 20%.
@@ -187,15 +178,12 @@ def test_lecture_five_outputs(executed):
     assert len(draws) == 5 and all(float(r[1].replace(",", "")) > vs["smollm2-135m"][1] for r in draws)
     # Policy and model saved and reloaded.
     assert result(by_source("load_policy(")).strip() == "true"
-    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
-    assert len(svgs) >= 2
+    assert len(shown(code)[0]) >= 2
 
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_six_outputs(executed):
-    nb = executed["06-beyond-pruning.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "06-beyond-pruning.ipynb")
     number = lambda text, key: float(re.search(rf"{key}: ([0-9.e+-]+)", text).group(1))
     # The toy matrix's codes, worked by hand in the markdown (ties to even).
     assert "[[3, -7,  0]" in result(by_source("q = quantize(matrix("))
@@ -231,16 +219,13 @@ def test_lecture_six_outputs(executed):
     # The distilled student beats the teacher pruned to the same number of weights without retraining.
     nets = {r[0]: float(r[2]) for r in table_rows(by_source("labels_only = train("))}
     assert nets["student 64-32-10 from the teacher (T = 4)"] > nets["LeNet, 95% pruned by magnitude"]
-    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
-    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    svgs, tables = shown(code)
     assert len(svgs) >= 3 and len(tables) >= 4
 
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_seven_outputs(executed):
-    nb = executed["07-healing-and-deployment.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "07-healing-and-deployment.ipynb")
     number = lambda s: float(s.replace(",", ""))
     # Healing: every trainer ran its steps, and full fine-tuning and distillation take the pruned
     # model's WikiText-2 perplexity down (the dense model stays best).
@@ -279,8 +264,7 @@ def test_lecture_seven_outputs(executed):
     assert file_mb[1] > file_mb[0] > file_mb[2] > file_mb[3], file_mb
     assert file_mb[4] > file_mb[5], file_mb
     # Figures and tables as the lecture shows them.
-    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
-    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    svgs, tables = shown(code)
     assert len(svgs) >= 2 and len(tables) >= 1
     assert all(o["data"]["image/svg+xml"].lstrip().startswith("<svg") for o in svgs)
 
@@ -293,6 +277,19 @@ def test_notebooks_carry_the_metadata_the_kernel_reports(executed):
         assert committed == executed[path.name].metadata["language_info"], f"{path.name}: language_info differs from the kernel's"
 
 
+def lecture(executed, name):
+    """A lecture's executed code cells, and a finder for the first whose source contains a string."""
+    code = [c for c in executed[name].cells if c.cell_type == "code"]
+    return code, lambda s: next(c for c in code if s in c.source)
+
+
+def shown(code):
+    """The SVG figures and the HTML tables a lecture's code cells show."""
+    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
+    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    return svgs, tables
+
+
 def table_rows(cell):
     """The rows of the first table a cell shows, from its box-drawn text: lists of cell strings."""
     text = result(cell)
@@ -301,9 +298,7 @@ def table_rows(cell):
 
 @pytest.mark.skipif(not (ROOT / "models" / "smollm2-135m").exists(), reason="needs scripts/fetch-models")
 def test_lecture_three_outputs(executed):
-    nb = executed["03-pruning-with-data.ipynb"]
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    by_source = lambda s: next(c for c in code if s in c.source)
+    code, by_source = lecture(executed, "03-pruning-with-data.ipynb")
     # The toy layer: the data-aware masks keep the outlier channel and lose less of the output, and
     # refitting the kept weights (SparseGPT's second step) loses less again.
     toy = {r[0]: (float(r[1]), int(r[2])) for r in table_rows(by_source("err = fn(V)"))}
@@ -335,8 +330,7 @@ def test_lecture_three_outputs(executed):
     assert len(draws) >= 2
     assert len({r[1] for r in draws}) > 1, draws
     # Figures and tables as the lecture shows them.
-    svgs = [o for c in code for o in outputs_of(c) if "image/svg+xml" in o.get("data", {})]
-    tables = [o for c in code for o in outputs_of(c) if "<table" in o.get("data", {}).get("text/html", "")]
+    svgs, tables = shown(code)
     assert len(svgs) >= 3 and len(tables) >= 4
 
 
