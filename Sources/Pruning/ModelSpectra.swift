@@ -78,16 +78,14 @@ public func analyzeSpectra(_ model: Model, base: Model? = nil, roles: [TensorRol
             if bw == w {
                 // An untouched matrix: its ESD is the model's own, so Δα, ΔD and KS are exactly 0
                 // (a second eigensolve could differ in the last bits with BLAS threading).
-                rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: metrics, ksFromBase: 0))
-                try progress.report(stage, done: i + 1, total: places.count,
-                                    detail: String(format: "block %d %@ alpha %.2f (as base)", b, role.rawValue, metrics.alpha))
-                continue
+                (baseMetrics, ks) = (metrics, 0)
+            } else {
+                var baseOpts = opts
+                baseOpts.randomize = false
+                baseOpts.minEvals = 1
+                baseMetrics = try analyzeSpectrum(bw, options: baseOpts, check: progress.check)
+                if let bm = baseMetrics { ks = try ksStatistic(metrics.eigenvalues, bm.eigenvalues) }
             }
-            var baseOpts = opts
-            baseOpts.randomize = false
-            baseOpts.minEvals = 1
-            baseMetrics = try analyzeSpectrum(bw, options: baseOpts, check: progress.check)
-            if let bm = baseMetrics { ks = try ksStatistic(metrics.eigenvalues, bm.eigenvalues) }
         }
         rows.append(MatrixSpectrum(block: b, role: role, rows: w.rows, cols: w.cols, metrics: metrics, base: baseMetrics, ksFromBase: ks))
         try progress.report(stage, done: i + 1, total: places.count,
