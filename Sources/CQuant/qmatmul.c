@@ -352,3 +352,41 @@ int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, in
     plq_rows_parallel(plq_qmatmul, type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     return 0;
 }
+
+// MARK: - Several products in one parallel region
+
+/// The products of one fused region and the groups of four rows each starts at.
+typedef struct {
+    const plq_product *products;
+    int count;
+    int64_t groups;
+} many_args;
+
+/// Groups chunk·G/chunks ..< (chunk+1)·G/chunks of the products' rows laid end to end (each product
+/// in whole groups of four rows), each piece run by plq_qmatmul.
+static void many_worker(void *context, int chunk, int chunks) {
+    const many_args *a = context;
+    int64_t lo = a->groups * chunk / chunks, hi = a->groups * (chunk + 1) / chunks, first = 0;
+    for (int p = 0; p < a->count && lo < hi; p++) {
+        const plq_product *m = a->products + p;
+        const int64_t groups = (m->rows + 3) / 4;
+        if (lo < first + groups) {
+            const int64_t g0 = lo - first, g1 = (hi < first + groups ? hi : first + groups) - first;
+            const int64_t r0 = 4 * g0, r1 = 4 * g1 < m->rows ? 4 * g1 : m->rows;
+            plq_qmatmul(m->type, m->weights, m->row_bytes, r0, r1, m->cols, m->x, m->count, m->out, m->ldo, m->accumulate);
+            lo = first + g1;
+        }
+        first += groups;
+    }
+}
+
+int plq_qmatmul_many(const plq_product *products, int count) {
+    int64_t groups = 0;
+    for (int p = 0; p < count; p++) {
+        if (plq_activation_sum(products[p].type) < 0) return -1;
+        groups += (products[p].rows + 3) / 4;
+    }
+    many_args a = {products, count, groups};
+    plq_parallel(many_worker, &a);
+    return 0;
+}

@@ -168,6 +168,23 @@ struct QuantizedForwardTests {
         #expect(agree * 100 >= 97 * positions.count, "top-1 agreement \(agree)/\(positions.count)")
     }
 
+    /// Layers that share an input (q, k, v; gate, up) run in one parallel region on their blocks
+    /// (`Linear.apply(_:_:rows:)`): the same bits as each layer's own product, for one row (a decode
+    /// step) and for a few.
+    @Test func fusedProductsAreEachLayersOwn() throws {
+        let weights = try LlamaWeights(try ModelLoader.load(TestSupport.smolLMPath), arithmetic: .quantized)
+        var rng = SeededRandom(seed: 3)
+        let block = weights.blocks[7]
+        for t in [1, 5] {
+            let x = (0..<t * 576).map { _ in Float(rng.normal()) }
+            for group in [[block.query, block.key, block.value], [block.gate, block.up]] {
+                #expect(group.allSatisfy { $0.quantized?.hasIntegerKernel == true })
+                let fused = Linear.apply(group, x, rows: t)
+                #expect(fused == group.map { $0.apply(x, rows: t) }, "t = \(t), \(group.count) layers")
+            }
+        }
+    }
+
     /// Memory: SmolLM2 Q4_1 (98 MB file) in the quantized arithmetic keeps about the file's size
     /// resident (≤ 1.05 × the file: the blocks plus the Float32 norms), the float32 arithmetic more
     /// than 4 ×; and reading a quantised-only linear's `weight` still gives the dequantised matrix.

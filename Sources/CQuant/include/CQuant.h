@@ -2,8 +2,9 @@
 // of 32 (ggml's Q8_0 / Q8_1), dotted with weights stored as ggml Q4_0, Q4_1 or Q8_0 blocks with
 // integer multiply-adds (AVX2 where the CPU has it, portable C otherwise). Also rounding to fp16,
 // as llama.cpp's f16 KV cache does. Causal attention for one query row in llama.cpp's summation
-// order (attention.c), and ggml's exponential, SiLU and 16-lane sum (activations.c). The Models
-// target wraps these; nothing here allocates.
+// order (attention.c), a decode step's attention over every head split across the thread pool, in
+// that order or in Float32 (attention_rows.c), and ggml's exponential, SiLU and 16-lane sum
+// (activations.c). The Models target wraps these; nothing here allocates.
 #ifndef CQUANT_H
 #define CQUANT_H
 
@@ -80,6 +81,26 @@ int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, in
 int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                          const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
+/// One product of a fused region (plq_qmatmul_many): out (+)= x·Wᵀ for the `rows` rows of a weight
+/// of `type` (rows of row_bytes bytes) against `count` activation rows x (cols/32 blocks each,
+/// quantised with plq_activation_sum(type)), as plq_qmatmul's arguments.
+typedef struct {
+    int type;
+    const uint8_t *weights;
+    int64_t row_bytes, rows, cols;
+    const plq_block_q8 *x;
+    int64_t count;
+    float *out;
+    int64_t ldo;
+    int accumulate;
+} plq_product;
+
+/// Several plq_qmatmul products (layers that share an input: q, k and v; gate and up) in one
+/// parallel region, their rows laid end to end and split over the pool in groups of four: one
+/// start and one wait instead of one per product. Same results. Returns 0, or -1 when a type is
+/// not plq_qmatmul's.
+int plq_qmatmul_many(const plq_product *products, int count);
+
 /// One head of causal attention for one query row, in llama.cpp's order for a batch (flash attention
 /// off, f16 K/V cache, AVX-512 build): scores s_j = scale·(q·k_j) for the n cached positions j, each
 /// dot product one 16-lane accumulator over the head dimension (tinyBLAS) summed by plq_reduce16;
@@ -94,6 +115,32 @@ void plq_attend_row(const float *q, const float *keys, const float *values, int6
 
 /// plq_attend_row in portable C, one value at a time: the order plq_attend_row's AVX2 form keeps.
 void plq_attend_row_portable(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
+                             int64_t head_dim, float scale, float *scores, float *out);
+
+/// Causal attention for `rows` query rows at positions start…start+rows−1 (q: rows × heads·head_dim),
+/// every head, over cached keys and values (rows of stride `ld`; query head h reads kv head
+/// h/group at offset (h/group)·head_dim), into out (rows × heads·head_dim): each (row, head) is
+/// plq_attend_row, the pairs split over the thread pool (the same bits for any split). `scratch`
+/// holds rows·heads·S floats, S = start + rows rounded up to a multiple of 16.
+void plq_attend_rows(const float *q, const float *keys, const float *values, int64_t ld, int64_t start, int64_t rows,
+                     int64_t heads, int64_t group, int64_t head_dim, float scale, float *scratch, float *out);
+
+/// plq_attend_rows in Float32 (the float32 and quantized arithmetics; no fp16 rounding). Each row's
+/// positions are cut into up to 8 spans of at least 64 (one span below 128), and each (row, kv head, span) is a task
+/// that reads every cached key and value of its span once for all the query heads of the group:
+/// scores s_j = scale·(q·k_j), e_j = ggml's expf(s_j − m) with m the span's maximum, Σ e_j and
+/// Σ e_j·v_j (eight-lane sums where the CPU has AVX2, head_dim a multiple of 8 up to 128 and a group
+/// of at most 8; one value at a time otherwise); the spans are merged as softmax allows
+/// (each rescaled by e^(m − max m)). `scratch` holds plq_attend_rows_f32_scratch(...) floats.
+void plq_attend_rows_f32(const float *q, const float *keys, const float *values, int64_t ld, int64_t start, int64_t rows,
+                         int64_t heads, int64_t group, int64_t head_dim, float scale, float *scratch, float *out);
+
+/// The scratch floats plq_attend_rows_f32 needs for these arguments.
+int64_t plq_attend_rows_f32_scratch(int64_t start, int64_t rows, int64_t heads, int64_t group, int64_t head_dim);
+
+/// Float32 attention of one query over n cached positions (one span), in the portable order of
+/// plq_attend_rows_f32; `scores` holds n + 16 floats (for tests).
+void plq_attend_f32_portable(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
                              int64_t head_dim, float scale, float *scores, float *out);
 
 /// ggml's vector exponential on AVX-512 (ggml_v_expf) for one value: within 1.5 ulp of e^x, and

@@ -107,6 +107,27 @@ public struct Linear: Sendable {
         return y
     }
 
+    /// y_i = x·W_iᵀ for layers that share one input x (rows × in): q, k and v; gate and up. When every
+    /// layer holds only integer-kernel blocks (the quantized arithmetic), their products run in one
+    /// parallel region (`QuantizedMatrix.multiply(_:_:rows:into:)`); otherwise each layer's `apply`.
+    /// The same results either way.
+    public static func apply(_ layers: [Linear], _ x: [Float], rows t: Int) -> [[Float]] {
+        let blocks = layers.compactMap { $0.quantized.flatMap { $0.hasIntegerKernel ? $0 : nil } }
+        guard layers.count > 1, blocks.count == layers.count, t > 0, blocks.allSatisfy({ $0.cols == blocks[0].cols }) else {
+            return layers.map { $0.apply(x, rows: t) }
+        }
+        precondition(x.count == t * blocks[0].cols, "linears of \(blocks[0].cols) inputs need \(t) × \(blocks[0].cols) inputs")
+        // One buffer for every output, cut into the layers' arrays afterwards.
+        let offsets = blocks.reduce(into: [0]) { $0.append($0.last! + t * $1.rows) }
+        var all = [Float](repeating: 0, count: offsets.last!)
+        all.withUnsafeMutableBufferPointer { out in
+            x.withUnsafeBufferPointer { xp in
+                QuantizedMatrix.multiply(blocks, xp.baseAddress!, rows: t, into: offsets.dropLast().map { out.baseAddress! + $0 })
+            }
+        }
+        return blocks.indices.map { Array(all[offsets[$0]..<offsets[$0 + 1]]) }
+    }
+
     /// y += x·Wᵀ for `rows` input rows x (rows × in) and y rows × out (a residual connection).
     public func apply(_ x: [Float], rows t: Int, addingTo y: inout [Float]) {
         product(x, rows: t, into: &y, accumulate: true)

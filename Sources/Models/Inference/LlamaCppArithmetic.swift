@@ -141,11 +141,20 @@ enum LlamaCppArithmetic {
     /// Causal grouped-query attention for `rows` query rows at positions start…start+rows−1 (queries
     /// rows × heads·headDim, keys and values cached rows of `kvWidth`), into `out` (rows ×
     /// heads·headDim): each (row, head) in llama.cpp's order (`plq_attend_row`), split over the
-    /// cores. A row's result is the same in any batch.
+    /// cores (a few rows, as in a decode step, over the thread pool's helpers with
+    /// `plq_attend_rows`). A row's result is the same in any batch.
     static func attend(queries q: UnsafePointer<Float>, rows t: Int, start: Int, heads: Int, group: Int, headDim hd: Int,
                        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvWidth: Int, scale: Float,
                        out: UnsafeMutablePointer<Float>) {
         let tasks = t * heads, qWidth = heads * hd
+        if t <= fewRows {
+            var scratch = [Float](repeating: 0, count: tasks * ((start + t + 15) / 16 * 16))
+            scratch.withUnsafeMutableBufferPointer { s in
+                plq_attend_rows(q, keys, values, Int64(kvWidth), Int64(start), Int64(t), Int64(heads), Int64(group), Int64(hd),
+                                scale, s.baseAddress!, out)
+            }
+            return
+        }
         let workers = tasks >= 16 ? min(ProcessInfo.processInfo.activeProcessorCount, tasks) : 1
         let qp = UncheckedSendable(q), kp = UncheckedSendable(keys), vp = UncheckedSendable(values), op = UncheckedSendable(out)
         let run = { (worker: Int) in

@@ -1,3 +1,4 @@
+import CQuant
 import Foundation
 import Numerics
 
@@ -206,8 +207,9 @@ public struct LlamaForward: Sendable {
 
     /// SiLU(h·Wgᵀ) ⊙ (h·Wuᵀ): the FFN's intermediate activations (rows × n).
     func ffnActivation(_ w: LlamaWeights.Block, _ h: [Float], rows t: Int) -> [Float] {
-        var g = w.gate.apply(h, rows: t)
-        let u = w.up.apply(h, rows: t)
+        let gateUp = Linear.apply([w.gate, w.up], h, rows: t)
+        var g = gateUp[0]
+        let u = gateUp[1]
         g.withUnsafeMutableBufferPointer { gp in
             u.withUnsafeBufferPointer { up in
                 if weights.arithmetic == .llamaCpp {
@@ -229,9 +231,8 @@ public struct LlamaForward: Sendable {
         // widest block's, of which this block uses the first kvHeads·hd).
         let heads = config.heads(inBlock: b), kvHeads = config.kvHeads(inBlock: b), hd = config.headDimension
         let qWidth = heads * hd, kvWidth = kvHeads * hd
-        var q = w.query.apply(h, rows: t)
-        var k = w.key.apply(h, rows: t)
-        var v = w.value.apply(h, rows: t)
+        let qkv = Linear.apply([w.query, w.key, w.value], h, rows: t)
+        var q = qkv[0], k = qkv[1], v = qkv[2]
         let half = weights.arithmetic == .llamaCpp
         var positions = [Int](repeating: 0, count: t)
         for s in segments { for r in s.rows { positions[r] = s.start + r - s.rows.lowerBound } }
@@ -276,11 +277,21 @@ public struct LlamaForward: Sendable {
     }
 
     /// Float32 causal attention of `rows` queries at positions start… over the cache's first
-    /// start + rows keys and values, head by head with BLAS: out_h = softmax(scale·Q_h·K_gᵀ)·V_g.
+    /// start + rows keys and values: out_h = softmax(scale·Q_h·K_gᵀ)·V_g. A window goes head by head
+    /// with BLAS; a few rows (a decode step) go to `plq_attend_rows_f32`, split over kv heads and
+    /// spans of positions on the thread pool (two BLAS calls per head cost more than the walk).
     static func attend(queries q: UnsafePointer<Float>, rows t: Int, start: Int, heads: Int, group: Int, headDim hd: Int,
                        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvWidth: Int, scale: Float,
                        out: UnsafeMutablePointer<Float>) {
         let total = start + t, qWidth = heads * hd
+        if t <= fewRows {
+            var scratch = [Float](repeating: 0, count: Int(plq_attend_rows_f32_scratch(Int64(start), Int64(t), Int64(heads), Int64(group), Int64(hd))))
+            scratch.withUnsafeMutableBufferPointer { s in
+                plq_attend_rows_f32(q, keys, values, Int64(kvWidth), Int64(start), Int64(t), Int64(heads), Int64(group), Int64(hd),
+                                    scale, s.baseAddress!, out)
+            }
+            return
+        }
         var scores = [Float](repeating: 0, count: t * total)
         scores.withUnsafeMutableBufferPointer { sp in
             let s = sp.baseAddress!
@@ -297,6 +308,10 @@ public struct LlamaForward: Sendable {
         }
     }
 }
+
+/// Query rows up to which attention runs row by row on the thread pool rather than head by head
+/// with BLAS (a decode step has one).
+let fewRows = 4
 
 /// What a forward pass shows an observer (calibration capture): a block's input on the residual
 /// stream, and the input of each group of linear layers (q/k/v share one input, gate/up another).

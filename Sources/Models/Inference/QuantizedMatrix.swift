@@ -113,16 +113,8 @@ public struct QuantizedMatrix: Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard t > 0, rows > 0, cols > 0 else { return }
         if hasIntegerKernel {
-            let blocks = cols / 32, kind = Int32(type.rawValue), sum = plq_activation_sum(kind)
-            var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
-            quantized.withUnsafeMutableBufferPointer { q in
-                let qp = UncheckedSendable(q.baseAddress!), xp = UncheckedSendable(x), width = cols
-                if t >= 64 {
-                    ForwardKernels.parallelRows(t) { i in plq_quantize_row(xp.value + i * width, qp.value + i * blocks, Int64(width), sum) }
-                } else {
-                    for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
-                }
-            }
+            let kind = Int32(type.rawValue)
+            let quantized = Self.quantizeActivations(x, rows: t, cols: cols, sum: plq_activation_sum(kind))
             withBlocks { w in
                 quantized.withUnsafeBufferPointer { q in
                     _ = plq_qmatmul_parallel(kind, w.assumingMemoryBound(to: UInt8.self), Int64(rowBytes), 0, Int64(rows), Int64(cols),
@@ -144,6 +136,71 @@ public struct QuantizedMatrix: Sendable {
                 r0 = r1
             }
         }
+    }
+}
+
+extension QuantizedMatrix {
+    /// `t` activation rows x (t × cols) quantised to 8-bit blocks of 32 in the form `sum` of
+    /// `plq_quantize_row` (rows split over the cores for a window).
+    static func quantizeActivations(_ x: UnsafePointer<Float>, rows t: Int, cols: Int, sum: Int32) -> [plq_block_q8] {
+        let blocks = cols / 32
+        var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
+        quantized.withUnsafeMutableBufferPointer { q in
+            let qp = UncheckedSendable(q.baseAddress!), xp = UncheckedSendable(x)
+            if t >= 64 {
+                ForwardKernels.parallelRows(t) { i in plq_quantize_row(xp.value + i * cols, qp.value + i * blocks, Int64(cols), sum) }
+            } else {
+                for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
+            }
+        }
+        return quantized
+    }
+
+    /// outs[i] = x·W_iᵀ (t × matrices[i].rows each) for matrices that share the input x (t × cols,
+    /// every matrix on an integer kernel and `cols` wide): x quantised once per block form, and all
+    /// the products in one parallel region (`plq_qmatmul_many`), so a decode step starts and waits
+    /// for the pool once per group of layers instead of once per layer. Same results as
+    /// `multiply` on each.
+    static func multiply(_ matrices: [QuantizedMatrix], _ x: UnsafePointer<Float>, rows t: Int, into outs: [UnsafeMutablePointer<Float>]) {
+        precondition(matrices.count == outs.count && matrices.allSatisfy { $0.hasIntegerKernel && $0.cols == matrices[0].cols },
+                     "products on one input need integer kernels and one width")
+        guard t > 0, let cols = matrices.first?.cols else { return }
+        var forms: [Int32: [plq_block_q8]] = [:]
+        for m in matrices {
+            let sum = plq_activation_sum(Int32(m.type.rawValue))
+            if forms[sum] == nil { forms[sum] = quantizeActivations(x, rows: t, cols: cols, sum: sum) }
+        }
+        withBlocks(of: matrices[...]) { blocks in
+            withPointers(to: forms) { quantized in
+                let products = matrices.indices.map { i in
+                    plq_product(type: Int32(matrices[i].type.rawValue), weights: blocks[i].assumingMemoryBound(to: UInt8.self),
+                                row_bytes: Int64(matrices[i].rowBytes), rows: Int64(matrices[i].rows), cols: Int64(cols),
+                                x: quantized[plq_activation_sum(Int32(matrices[i].type.rawValue))]!, count: Int64(t),
+                                out: outs[i], ldo: Int64(matrices[i].rows), accumulate: 0)
+                }
+                _ = plq_qmatmul_many(products, Int32(products.count))
+            }
+        }
+    }
+
+    /// Calls `body` with the first row's address of every matrix (all valid for the call).
+    private static func withBlocks<R>(of matrices: ArraySlice<QuantizedMatrix>, _ held: [UnsafeRawPointer] = [],
+                                      _ body: ([UnsafeRawPointer]) -> R) -> R {
+        guard let first = matrices.first else { return body(held) }
+        return first.withBlocks { withBlocks(of: matrices.dropFirst(), held + [$0], body) }
+    }
+
+    /// Calls `body` with the address of each quantised activation array (all valid for the call).
+    private static func withPointers<R>(to forms: [Int32: [plq_block_q8]], _ body: ([Int32: UnsafePointer<plq_block_q8>]) -> R) -> R {
+        func next(_ keys: ArraySlice<Int32>, _ held: [Int32: UnsafePointer<plq_block_q8>]) -> R {
+            guard let key = keys.first else { return body(held) }
+            return forms[key]!.withUnsafeBufferPointer { p in
+                var more = held
+                more[key] = p.baseAddress!
+                return next(keys.dropFirst(), more)
+            }
+        }
+        return next(Array(forms.keys)[...], [:])
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Models
 
 /// Times the llama forward pass on `tokens`: a prompt of `promptLength` tokens as one batch
-/// (best of `repeats`) and `decode` single-token steps after it with the KV cache; reports tokens
+/// and `decode` single-token steps after it with the KV cache (each best of `repeats`); reports tokens
 /// per second and the greedy ids decoded, so the driver can compare with llama.cpp's. `arithmetic`
 /// nil is the default a user gets.
 func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: Int, repeats: Int, arithmetic: ForwardArithmetic?) throws {
@@ -14,17 +14,21 @@ func runInference(_ path: String, tokens: [Int32], promptLength: Int, decode: In
         cache.reset()
         _ = try forward.forward(prompt, cache: &cache)
     }
-    cache.reset()
-    let hidden = try forward.forward(prompt, cache: &cache)
-    var next = argmax(forward.logits(hidden, rows: (prompt.count - 1)..<prompt.count).data)
-    var generated = [Int32]()
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<decode {
-        generated.append(next)
-        let h = try forward.forward([next], cache: &cache)
-        next = argmax(forward.logits(h, rows: 0..<1).data)
+    // Decode: greedy steps after the prompt, best of `repeats` (the prompt rerun untimed before each).
+    var generated = [Int32](), decodeSeconds = Double.infinity
+    for _ in 0..<max(repeats, 1) {
+        cache.reset()
+        let hidden = try forward.forward(prompt, cache: &cache)
+        var next = argmax(forward.logits(hidden, rows: (prompt.count - 1)..<prompt.count).data)
+        generated = []
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<decode {
+            generated.append(next)
+            let h = try forward.forward([next], cache: &cache)
+            next = argmax(forward.logits(h, rows: 0..<1).data)
+        }
+        decodeSeconds = min(decodeSeconds, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
     }
-    let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     // Where a decode step's time goes: each block linear and the head alone on one row (20 times).
     let w = forward.weights, roles: [TensorRole] = [.attentionQuery, .attentionKey, .attentionValue, .attentionOutput, .ffnGate, .ffnUp, .ffnDown]
     var linearNanos: UInt64 = 0, headNanos: UInt64 = 0
