@@ -16,7 +16,7 @@ import Models
 ///   computed on a fixed grid. No forward pass at all.
 public struct ContributionScores: Sendable {
     /// The input model.
-    public enum Proxy: String, Sendable, CaseIterable {
+    public enum Proxy: String, Sendable, CaseIterable, Codable {
         /// One pass over the data-free prompt.
         case prompt
         /// The weights alone (Gaussian input scaled by the FFN norm).

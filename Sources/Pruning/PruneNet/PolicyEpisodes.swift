@@ -13,6 +13,9 @@ protocol PolicyEpisodeLayers: Sendable {
     var cols: Int { get }
     /// What the progress line adds after each episode's numbers.
     var detailSuffix: String { get }
+    /// Each layer's contribution shares, for the penalty's contribution term (nil: none; needed
+    /// when `PolicyTrainingOptions.contribution` > 0).
+    var contribution: ContributionShares? { get }
     /// The paper variant's work for layer `l` under `learner` (direction `v`): the draw of `k`
     /// rows, its penalty, and the layer's gradient in the form `paperGradient` sums.
     func paperStep(_ l: Int, learner: PolicyLearner, direction v: [Double], keep k: Int, rng: inout SeededRandom,
@@ -32,6 +35,8 @@ protocol PolicyEpisodeLayers: Sendable {
 struct PreparedLayers: PolicyEpisodeLayers {
     let spectra: [LayerSpectrum]
     let rows: Int, cols: Int
+    /// The contribution term's shares (nil without one).
+    var contribution: ContributionShares? = nil
     var count: Int { spectra.count }
     var detailSuffix: String { "" }
 
@@ -39,7 +44,8 @@ struct PreparedLayers: PolicyEpisodeLayers {
                    options: PolicyTrainingOptions, check: () throws -> Void) throws -> (penalty: Double, gradient: [Double]) {
         let z = learner.logits(state: spectra[l].weights, rows: rows, direction: v)
         let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+        let penalty = penalized(try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues),
+                                layer: l, kept: a.kept, options: options)
         return (penalty, PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature))
     }
 
@@ -55,7 +61,8 @@ struct PreparedLayers: PolicyEpisodeLayers {
                      check: () throws -> Void, gInter: inout [Double], gProj: inout [Double]) throws -> Double {
         let z = learner.logits(state: spectra[l].weights, rows: rows)
         let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-        let penalty = try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues)
+        let penalty = penalized(try spectra[l].penalty(keeping: a.kept, distance: options.distance, fast: options.fastEigenvalues),
+                                layer: l, kept: a.kept, options: options)
         let reward = 1 / Swift.max(penalty, 1e-12)
         learner.accumulateGradient(state: spectra[l].weights, rows: rows,
                                    dLogits: PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores,
@@ -76,16 +83,26 @@ extension PolicyTraining {
     /// against each layer's running-mean baseline (optionally normalised), and one AdamW step from
     /// the second episode on; the learner kept is the one that produced the lowest episode mean.
     /// Authors' variant: an AdamW step after every layer with reward 1/penalty; the last learner is
-    /// kept. `progress` hears of each finished episode and is checked between layers; when it
-    /// throws, training stops and returns what it has, marked interrupted.
+    /// kept. With `options.contribution` λ > 0 each layer's penalty adds λ·(the contribution share
+    /// its draw removes), from `layers.contribution` (an error when absent). `progress` hears of
+    /// each finished episode and is checked between layers; when it throws, training stops and
+    /// returns what it has, marked interrupted.
     static func runEpisodes<L: PolicyEpisodeLayers>(on layers: L, options: PolicyTrainingOptions,
                                                     progress: ProgressReporter) throws -> PolicyTrainingResult {
         try options.validate()
         let n = layers.rows, d = layers.cols, count = layers.count
+        if options.contribution > 0 {
+            guard let c = layers.contribution else {
+                throw PruningError(option: "contribution", "contribution > 0 needs the model's contribution scores (PolicyTraining.train(model:) computes them)")
+            }
+            try c.requireFits(layers: count, width: n)
+        }
         let k = try FFNPruning.keptCount(width: n, ratio: options.ratio)
         var learner = PolicyLearner(n: n, d: d, seed: options.seed, scale: options.initScale)
         var optimizer = AdamW(learningRate: options.learningRate)
         let start = Date()
+        let penaltyName = options.contribution > 0
+            ? "\(options.distance.rawValue) + \(PruningError.format(options.contribution))·contribution" : options.distance.rawValue
         var curve = [EpisodeRecord]()
         var best = (penalty: Double.infinity, learner: learner, episode: -1)
         var baseline = [Double](repeating: 0, count: count)
@@ -144,7 +161,7 @@ extension PolicyTraining {
                 if mean < best.penalty { best = (mean, options.variant == .paper ? before : learner, episode) }
                 let elapsed = Date().timeIntervalSince(start)
                 curve.append(EpisodeRecord(episode: episode, meanPenalty: mean, bestSoFar: best.penalty, elapsed: elapsed, penalties: penalties))
-                let detail = "mean \(options.distance.rawValue) \(String(format: "%.4g", mean)) · best \(String(format: "%.4g", best.penalty)) · \(String(format: "%.1f", elapsed)) s" + layers.detailSuffix
+                let detail = "mean \(penaltyName) \(String(format: "%.4g", mean)) · best \(String(format: "%.4g", best.penalty)) · \(String(format: "%.1f", elapsed)) s" + layers.detailSuffix
                 do { try progress.report("episode", done: episode + 1, total: options.episodes, detail: detail) } catch { throw EpisodeStop(cause: error) }
             } catch let stop as EpisodeStop {
                 interrupted = true

@@ -63,14 +63,32 @@ public enum PolicyTraining {
     /// returned, marked interrupted (a stop while the spectra are prepared throws instead).
     /// With `options.spectrum` sketching (above `SpectrumMode.sketchDimension` columns for
     /// `auto`), the states are read per layer and the spectra sketched (`SketchedLayers`).
+    /// With `options.contribution` > 0 the model's contribution shares (`ContributionShares`,
+    /// under `options.contributionProxy`) are computed once, here, and every layer's penalty
+    /// adds its contribution term.
     public static func train(model: Model, options: PolicyTrainingOptions,
                              progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
+        try options.validate()
         try progress.report("preparing spectra", done: 0, total: options.episodes)
-        if let layers = try sketchedLayers(of: model, options: options, progress: progress) {
+        let contribution = try contributionShares(of: model, options: options, progress: progress)
+        if var layers = try sketchedLayers(of: model, options: options, progress: progress) {
+            layers.contribution = contribution
             return try train(sketched: layers, options: options, progress: progress)
         }
         let spectra = try prepare(try states(of: model), progress: progress)
-        return try train(spectra: spectra, options: options, progress: progress)
+        return try train(spectra: spectra, options: options, contribution: contribution, progress: progress)
+    }
+
+    /// The contribution shares training on `model` with `options` needs: nil when
+    /// `options.contribution` is 0, otherwise the shares of every block under
+    /// `options.contributionProxy` (an error for a model that is not llama).
+    public static func contributionShares(of model: Model, options: PolicyTrainingOptions,
+                                          progress: ProgressReporter = .none) throws -> ContributionShares? {
+        guard options.contribution > 0 else { return nil }
+        do { return try ContributionShares(model, proxy: options.contributionProxy, progress: progress) }
+        catch let e as PruningError where e.option == nil {
+            throw PruningError(option: "contribution", "contribution=\(PruningError.format(options.contribution)): \(e.message)")
+        }
     }
 
     /// The model's state matrices as `SketchedLayers` when `options.spectrum` sketches at their
@@ -106,10 +124,12 @@ public enum PolicyTraining {
 
     /// Trains on prepared layers (see `train(model:options:progress:)`): Float64 states, exact
     /// spectra, each layer's gradient accumulated on its own (the form RESULTS' grid was run in).
-    public static func train(spectra: [LayerSpectrum], options: PolicyTrainingOptions,
+    /// `contribution` gives the shares the penalty's contribution term needs when
+    /// `options.contribution` > 0 (see `contributionShares(of:options:progress:)`).
+    public static func train(spectra: [LayerSpectrum], options: PolicyTrainingOptions, contribution: ContributionShares? = nil,
                              progress: ProgressReporter = .none) throws -> PolicyTrainingResult {
         guard let first = spectra.first else { throw PruningError("PruneNet needs at least one layer") }
-        return try runEpisodes(on: PreparedLayers(spectra: spectra, rows: first.rows, cols: first.cols),
+        return try runEpisodes(on: PreparedLayers(spectra: spectra, rows: first.rows, cols: first.cols, contribution: contribution),
                                options: options, progress: progress)
     }
 

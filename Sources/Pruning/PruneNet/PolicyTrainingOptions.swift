@@ -48,6 +48,15 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     /// The sketch's probes and steps when the spectrum is sketched (its seed is derived from the
     /// training seed and the layer, so the original and pruned spectra share their probes).
     public var sketch = SpectrumSketchOptions(probes: 4, steps: 48)
+    /// Weight λ ≥ 0 of the contribution penalty: each layer's draw is penalised
+    /// D_l + λ·(the share of the layer's total `ContributionScores` score that the removed neurons
+    /// carry, in [0, 1]), so the learner is pushed to keep the neurons that write most into the
+    /// residual stream. 0 (the default) is the spectral penalty alone, as before; λ > 0 needs a
+    /// llama model (SwiGLU FFN).
+    public var contribution: Double = 0
+    /// The FFN input the contribution scores assume (read only when `contribution` > 0): the
+    /// weights alone (default, no forward pass) or one pass over the data-free prompt.
+    public var contributionProxy: ContributionScores.Proxy = .weights
 
     /// The paper's defaults.
     public init() {}
@@ -55,10 +64,12 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     private enum CodingKeys: String, CodingKey {
         case ratio, episodes, distance, gamma, learningRate, seed, variant, fastEigenvalues, temperature, normalizeReturns, initScale
         case spectrum, sketch
+        case contribution, contributionProxy
     }
 
     /// Decodes options; keys added later (temperature, normalizeReturns, initScale, spectrum,
-    /// sketch) take their defaults when absent, so policies saved before them still load.
+    /// sketch, contribution, contributionProxy) take their defaults when absent, so policies saved
+    /// before them still load.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ratio = try c.decode(Double.self, forKey: .ratio)
@@ -74,6 +85,8 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         initScale = try c.decodeIfPresent(Double.self, forKey: .initScale) ?? 1
         spectrum = try c.decodeIfPresent(SpectrumMode.self, forKey: .spectrum) ?? .auto
         sketch = try c.decodeIfPresent(SpectrumSketchOptions.self, forKey: .sketch) ?? SpectrumSketchOptions(probes: 4, steps: 48)
+        contribution = try c.decodeIfPresent(Double.self, forKey: .contribution) ?? 0
+        contributionProxy = try c.decodeIfPresent(ContributionScores.Proxy.self, forKey: .contributionProxy) ?? .weights
     }
 
     /// Throws a `PruningError` naming the first option out of range (the ranges `declarations` check).
@@ -87,6 +100,7 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         try check("lr", learningRate, "positive", Self.isPositive)
         try check("temperature", temperature, "positive", Self.isPositive)
         try check("init_scale", initScale, "positive", Self.isPositive)
+        try check("contribution", contribution, "at least 0", Self.isNonNegative)
     }
 
     /// A training ratio: in [0, 1).
@@ -95,9 +109,11 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     static let isDiscount: @Sendable (Double) -> Bool = { $0 >= 0 && $0 <= 1 }
     /// A rate, temperature or scale: positive.
     static let isPositive: @Sendable (Double) -> Bool = { $0 > 0 }
+    /// A penalty weight: at least 0.
+    static let isNonNegative: @Sendable (Double) -> Bool = { $0 >= 0 }
 
     /// The training options as named options (episodes, reward, gamma, lr, variant, temperature,
-    /// normalize, init_scale, spectrum), each storing into a request's `policy`: the one parser of these
+    /// normalize, init_scale, spectrum, contribution, contribution_proxy), each storing into a request's `policy`: the one parser of these
     /// names, for `train_policy` and for the "prunenet" method alike.
     public static let declarations: [MethodOption] = [
         MethodOption("episodes", .integer(1...100_000), default: .number(20), "training episodes") { r, v in r.policy.episodes = Int(v.number) },
@@ -123,6 +139,14 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         MethodOption("spectrum", .choice(SpectrumMode.allCases.map(\.rawValue)), default: .string("auto"),
                      "how each layer's singular values are computed: \"exact\" (Gram matrix, all eigenvalues), \"sketch\" (stochastic block Lanczos: the top ones exact, the rest estimated; 4 probes × 48 steps, half of analyze's; state matrices read per layer in Float32), \"auto\" (exact below \(SpectrumMode.sketchDimension) columns, sketch from there)") { r, v in
             r.policy.spectrum = SpectrumMode(rawValue: v.string) ?? .auto
+        },
+        MethodOption("contribution", .number(expected: "at least 0", valid: isNonNegative), default: .number(0),
+                     "weight λ of a contribution penalty (llama only): each layer's draw costs D_l + λ·(the share of the layer's total contribution score, as contribution-rows scores neurons, that the removed neurons carry); 0 is the spectral penalty alone") { r, v in
+            r.policy.contribution = v.number
+        },
+        MethodOption("contribution_proxy", .choice(ContributionScores.Proxy.allCases.map(\.rawValue)), default: .string("weights"),
+                     "the FFN input the contribution scores assume: \"weights\" (Gaussian input scaled by the FFN norm; no forward pass) or \"prompt\" (one pass over a fixed data-free prompt)") { r, v in
+            r.policy.contributionProxy = ContributionScores.Proxy(rawValue: v.string) ?? .weights
         },
     ]
 }

@@ -20,6 +20,9 @@ public struct SketchedLayers: Sendable {
     public let sketch: SpectrumSketchOptions
     /// The training seed the per-layer probe seeds derive from.
     let seed: UInt64
+    /// The contribution term's shares (nil without one; `PolicyTraining.train(model:)` sets them
+    /// when `PolicyTrainingOptions.contribution` > 0).
+    public var contribution: ContributionShares?
 
     /// Sketches every layer's original spectrum (both cores, a layer each); `progress` is checked
     /// before each layer and between the sketch's blocks.
@@ -32,6 +35,7 @@ public struct SketchedLayers: Sendable {
         self.load = load
         self.sketch = sketch
         self.seed = seed
+        self.contribution = nil
         let options = sketch
         singularValues = try parallelMap(count) { l in
             try progress.check()
@@ -86,7 +90,8 @@ extension SketchedLayers: PolicyEpisodeLayers {
         let w = try load(l)
         let z = try learner.logits(state: w, direction: v)
         let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-        let penalty = try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check)
+        let penalty = penalized(try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check),
+                                layer: l, kept: a.kept, options: options)
         let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
         return (penalty, try PolicyLearner.directionGradient(state: w, dLogits: gz))
     }
@@ -106,7 +111,8 @@ extension SketchedLayers: PolicyEpisodeLayers {
         let w = try load(l)
         let z = try learner.logits(state: w, direction: learner.direction())
         let a = try PolicySampling.act(logits: z, count: k, rng: &rng, temperature: options.temperature)
-        let penalty = try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check)
+        let penalty = penalized(try self.penalty(layer: l, state: w, keeping: a.kept, distance: options.distance, check: check),
+                                layer: l, kept: a.kept, options: options)
         let gz = PolicySampling.logProbabilityGradient(kept: a.kept, weights: a.noisyScores, temperature: options.temperature)
         let reward = 1 / Swift.max(penalty, 1e-12)
         learner.addDirectionGradient(try PolicyLearner.directionGradient(state: w, dLogits: gz), scale: -reward,
