@@ -65,7 +65,7 @@ extension BuiltinRegistry {
                     let r = try ModelWriter.save(model.model, to: (path as NSString).expandingTildeInPath, weightType: type)
                     return .record(Record([("path", .string(r.path)), ("tensors", .number(Double(r.tensorCount))),
                                            ("passed_through", .number(Double(r.passedThrough))), ("bytes", .number(Double(r.bytes))),
-                                           ("notes", .list((r.fallbacks + r.skipped).map { .string($0) }))]))
+                                           ("notes", .list(r.notes.map { .string($0) }))]))
                 } catch let e as ModelError { throw a.fail(argument: "path", e.description) }
                 catch let e as MemoryBudgetError { throw a.fail(e.description) }
                 catch { throw a.fail(argument: "path", "cannot save '\(path)': \(error.localizedDescription)") }

@@ -83,4 +83,15 @@ struct StreamingPruneTests {
         #expect(report.fallbacks == ["blk.0.ffn_down.weight: rows of 1229 are not whole blocks of 32, written as F16 instead of Q4_1 (prune(..., exact=false) keeps a multiple of the block size)"])
         #expect(report.rowsCopied == 2)
     }
+
+    /// A save's notes name the blocks of notes that differ only in the block number, once.
+    @Test func saveNotesGroupBlocks() {
+        var report = SaveReport(path: "p.gguf")
+        let tail = ".ffn_down.weight: rows of 1229 are not whole blocks of 32, written as F16 instead of Q4_1"
+        report.fallbacks = [0, 1, 2, 3, 7, 9, 10].map { "blk.\($0)\(tail)" } + ["blk.4.ffn_down.weight: rows of 1200 differ",
+                                                                               "token_embd.weight: kept"]
+        report.skipped = ["blk.5.extra: no role"]
+        #expect(report.notes == ["blk.{0–3, 7, 9–10}\(tail)", "blk.4.ffn_down.weight: rows of 1200 differ",
+                                 "token_embd.weight: kept", "blk.5.extra: no role"])
+    }
 }

@@ -46,6 +46,46 @@ public struct SaveReport: Sendable {
     public var skipped: [String] = []
     /// Bytes of the weights file.
     public var bytes = 0
+
+    /// An empty report for a save to `path`.
+    public init(path: String) { self.path = path }
+
+    /// The fallbacks and skipped tensors as a reader wants them: notes that differ only in the
+    /// block number of a "blk.N." tensor are one note naming the blocks ("blk.{0–29}.ffn_down.weight:
+    /// …"), in the order each first appears.
+    public var notes: [String] { Self.grouped(fallbacks) + Self.grouped(skipped) }
+
+    /// `notes`' grouping of `lines`.
+    static func grouped(_ lines: [String]) -> [String] {
+        var order: [String] = [], blocks: [String: [Int]] = [:]
+        for line in lines {
+            var key = line, block: Int?
+            if line.hasPrefix("blk."), let dot = line.dropFirst(4).firstIndex(of: "."), let n = Int(line[line.index(line.startIndex, offsetBy: 4)..<dot]) {
+                key = "blk.#" + line[dot...]
+                block = n
+            }
+            if blocks[key] == nil { order.append(key); blocks[key] = [] }
+            if let block { blocks[key]!.append(block) }
+        }
+        return order.map { key in
+            let found = blocks[key]!
+            guard !found.isEmpty else { return key }
+            let label = found.count == 1 ? "\(found[0])" : "{\(ranges(found))}"
+            return key.replacingOccurrences(of: "blk.#", with: "blk.\(label)")
+        }
+    }
+
+    /// "0–3, 7, 9–11" for sorted runs of the numbers.
+    private static func ranges(_ numbers: [Int]) -> String {
+        var parts: [String] = [], sorted = Array(Set(numbers)).sorted(), i = 0
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            parts.append(j == i ? "\(sorted[i])" : "\(sorted[i])–\(sorted[j])")
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
+    }
 }
 
 /// Saves models so that other tools load them: GGUF for llama.cpp (metadata of the source kept,
