@@ -71,6 +71,38 @@ struct ContributionPolicyTests {
         #expect(s.removedShare(layer: 0, kept: [0, 1, 2, 3]) == 0)
     }
 
+    @Test func sketchedLayersCarryTheTermToo() throws {
+        // The sketched form (states read per layer): the same exact λ·(n − k)/n on episode 1 under
+        // uniform scores, λ = 0 with shares the same learner as without, and no shares an error.
+        var options = PolicyTrainingOptions()
+        options.ratio = 0.25
+        options.episodes = 2
+        options.spectrum = .sketch
+        func layers(_ shares: ContributionShares?) throws -> SketchedLayers {
+            var l = try SketchedLayers(count: 6, rows: 48, cols: 12, sketch: options.sketch, seed: options.seed) { SketchedPruneNetTests.loudRows($0) }
+            l.contribution = shares
+            return l
+        }
+        let plain = try PolicyTraining.train(sketched: try layers(nil), options: options)
+        let zero = try PolicyTraining.train(sketched: try layers(try Self.syntheticShares()), options: options)
+        #expect(zero.learner == plain.learner && zero.curve.map(\.penalties) == plain.curve.map(\.penalties))
+        options.contribution = 3
+        let uniform = try ContributionShares(scores: Array(repeating: Array(repeating: 1, count: 48), count: 6))
+        let penalised = try PolicyTraining.train(sketched: try layers(uniform), options: options)
+        for (a, b) in zip(penalised.curve[0].penalties, plain.curve[0].penalties) {
+            #expect(abs(a - (b + 3 * Double(48 - 36) / 48)) < 1e-12, "\(a) against \(b)")
+        }
+        // Shares that differ between neurons move the learner (four episodes: the learner kept is
+        // one from before an episode's step, and the first two episodes both start from the initial one).
+        options.episodes = 4
+        let uneven = try PolicyTraining.train(sketched: try layers(try Self.syntheticShares()), options: options)
+        options.contribution = 0
+        let plain4 = try PolicyTraining.train(sketched: try layers(nil), options: options)
+        #expect(uneven.learner != plain4.learner)
+        options.contribution = 3
+        #expect(throws: PruningError.self) { try PolicyTraining.train(sketched: try layers(nil), options: options) }
+    }
+
     @Test func optionsRoundTripThroughASavedPolicy() throws {
         var o = PolicyTrainingOptions()
         o.contribution = 0.5
