@@ -36,7 +36,7 @@ struct ContributionPolicyTests {
             // λ = 0 with shares given (and the other proxy named): the shares are never read.
             var zero = options
             zero.contribution = 0
-            zero.contributionProxy = .prompt
+            zero.contributionProxy = .weights
             let withShares = try PolicyTraining.train(spectra: spectra, options: zero, contribution: try Self.syntheticShares())
             #expect(withShares.learner == plain.learner, "\(variant)")
             #expect(withShares.curve.map(\.penalties) == plain.curve.map(\.penalties), "\(variant)")
@@ -106,7 +106,7 @@ struct ContributionPolicyTests {
     @Test func optionsRoundTripThroughASavedPolicy() throws {
         var o = PolicyTrainingOptions()
         o.contribution = 0.5
-        o.contributionProxy = .prompt
+        o.contributionProxy = .weights   // not the default, so the round trip shows it is saved
         o.seed = 7
         let policy = PrunePolicy(learner: PolicyLearner(n: 8, d: 4, seed: 1), info: .init(
             modelName: "toy", architecture: "llama", hiddenSize: 4, intermediateSize: 8, blocks: 2, options: o,
@@ -118,11 +118,11 @@ struct ContributionPolicyTests {
         try policy.save(to: path)
         let back = try PrunePolicy.load(from: path)
         #expect(back.info == policy.info)
-        #expect(back.info.options.contribution == 0.5 && back.info.options.contributionProxy == .prompt)
-        // Options saved before the contribution keys decode to λ = 0 and the weights proxy.
+        #expect(back.info.options.contribution == 0.5 && back.info.options.contributionProxy == .weights)
+        // Options saved before the contribution keys decode to λ = 0 and the prompt proxy.
         let old = #"{"ratio":0.3,"episodes":20,"distance":"ks","gamma":0.99,"learningRate":0.0005,"seed":4,"variant":"paper","fastEigenvalues":true,"temperature":1,"normalizeReturns":false,"initScale":1,"spectrum":"auto"}"#
         let decoded = try JSONDecoder().decode(PolicyTrainingOptions.self, from: Data(old.utf8))
-        #expect(decoded.contribution == 0 && decoded.contributionProxy == .weights && decoded.seed == 4)
+        #expect(decoded.contribution == 0 && decoded.contributionProxy == .prompt && decoded.seed == 4)
     }
 
     @Test func badWeightsAreClearErrors() throws {
@@ -144,8 +144,8 @@ struct ContributionPolicyTests {
         #expect(request.policy.contribution == 2)
         let proxy = try #require(PolicyTrainingOptions.declarations.first { $0.name == "contribution_proxy" })
         #expect(throws: PruningError.self) { try proxy.store(.string("data"), in: &request) }
-        try proxy.store(.string("prompt"), in: &request)
-        #expect(request.policy.contributionProxy == .prompt)
+        try proxy.store(.string("weights"), in: &request)
+        #expect(request.policy.contributionProxy == .weights)
         // λ > 0 without the shares, or with shares of another shape.
         o.contribution = 1
         #expect(throws: PruningError.self) { try PolicyTraining.train(spectra: try PruneNetTests.syntheticSpectra(), options: o) }
@@ -181,7 +181,7 @@ struct ContributionPolicyTests {
         let plain = try PolicyTraining.train(model: m, options: o)
         o.contribution = 1000
         let penalised = try PolicyTraining.train(model: m, options: o)
-        let shares = try ContributionShares(m, proxy: .weights)
+        let shares = try ContributionShares(m, proxy: o.contributionProxy)   // the default, the prompt's
         let removed = 1536 - 1229
         for l in 0..<30 {
             let sorted = shares.shares[l].sorted()
@@ -192,9 +192,9 @@ struct ContributionPolicyTests {
         // A uniform draw removes 0.2 of the contribution on average; the layers' mean is near it.
         let meanTerm = zip(penalised.curve[0].penalties, plain.curve[0].penalties).map { ($0 - $1) / 1000 }.reduce(0, +) / 30
         #expect(abs(meanTerm - 0.2) < 0.05, "mean removed share \(meanTerm)")
-        // The proxy is read: the prompt's scores give other shares.
-        let prompt = try ContributionShares(m, proxy: .prompt)
-        #expect(prompt.shares[3] != shares.shares[3])
+        // The proxy is read: the weights' scores give other shares.
+        let weights = try ContributionShares(m, proxy: .weights)
+        #expect(weights.shares[3] != shares.shares[3])
     }
 
     // Whether a large λ makes the trained policy keep neurons of higher contribution than a random

@@ -54,9 +54,10 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     /// residual stream. 0 (the default) is the spectral penalty alone, as before; λ > 0 needs a
     /// llama model (SwiGLU FFN).
     public var contribution: Double = 0
-    /// The FFN input the contribution scores assume (read only when `contribution` > 0): the
-    /// weights alone (default, no forward pass) or one pass over the data-free prompt.
-    public var contributionProxy: ContributionScores.Proxy = .weights
+    /// The FFN input the contribution scores assume (read only when `contribution` > 0): one pass
+    /// over the data-free prompt (default, as "contribution-rows"; its weight-only form is
+    /// catastrophic on SmolLM2, docs/RESULTS.md) or the weights alone.
+    public var contributionProxy: ContributionScores.Proxy = .prompt
 
     /// The paper's defaults.
     public init() {}
@@ -86,7 +87,7 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
         spectrum = try c.decodeIfPresent(SpectrumMode.self, forKey: .spectrum) ?? .auto
         sketch = try c.decodeIfPresent(SpectrumSketchOptions.self, forKey: .sketch) ?? SpectrumSketchOptions(probes: 4, steps: 48)
         contribution = try c.decodeIfPresent(Double.self, forKey: .contribution) ?? 0
-        contributionProxy = try c.decodeIfPresent(ContributionScores.Proxy.self, forKey: .contributionProxy) ?? .weights
+        contributionProxy = try c.decodeIfPresent(ContributionScores.Proxy.self, forKey: .contributionProxy) ?? .prompt
     }
 
     /// Throws a `PruningError` naming the first option out of range (the ranges `declarations` check).
@@ -144,9 +145,9 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
                      "weight λ of a contribution penalty (llama only): each layer's draw costs D_l + λ·(the share of the layer's total contribution score, as contribution-rows scores neurons, that the removed neurons carry); 0 is the spectral penalty alone") { r, v in
             r.policy.contribution = v.number
         },
-        MethodOption("contribution_proxy", .choice(ContributionScores.Proxy.allCases.map(\.rawValue)), default: .string("weights"),
-                     "the FFN input the contribution scores assume: \"weights\" (Gaussian input scaled by the FFN norm; no forward pass) or \"prompt\" (one pass over a fixed data-free prompt)") { r, v in
-            r.policy.contributionProxy = ContributionScores.Proxy(rawValue: v.string) ?? .weights
+        MethodOption("contribution_proxy", .choice(ContributionScores.Proxy.allCases.map(\.rawValue)), default: .string("prompt"),
+                     "the FFN input the contribution scores assume: \"prompt\" (one pass over a fixed data-free prompt, as contribution-rows) or \"weights\" (Gaussian input scaled by the FFN norm; no forward pass)") { r, v in
+            r.policy.contributionProxy = ContributionScores.Proxy(rawValue: v.string) ?? .prompt
         },
     ]
 }
