@@ -17,8 +17,8 @@ public final class PolicyObject: HostObject {
     public var typeName: String { "policy" }
     /// Members of a policy.
     public var memberNames: [String] {
-        ["best", "curve", "episodes", "figure", "gamma", "interrupted", "kept_episode", "lr", "model", "params",
-         "penalties", "ratio", "reward", "seconds", "seed", "summary", "variant"]
+        ["best", "contribution", "contribution_proxy", "curve", "episodes", "figure", "gamma", "interrupted", "kept_episode",
+         "lr", "model", "params", "penalties", "ratio", "reward", "seconds", "seed", "summary", "variant"]
     }
 
     /// The member `name`.
@@ -26,6 +26,8 @@ public final class PolicyObject: HostObject {
         let i = policy.info
         switch name {
         case "best": return .number(i.curve.map(\.meanPenalty).min() ?? .nan)
+        case "contribution": return .number(i.options.contribution)
+        case "contribution_proxy": return .string(i.options.contributionProxy.rawValue)
         case "curve": return .vector(i.curve.map(\.meanPenalty))
         case "episodes": return .number(Double(i.curve.count))
         case "figure": return .object(FigureObject(curveFigure()))
@@ -67,7 +69,9 @@ public final class PolicyObject: HostObject {
             [.text("learner"), .text("W_inter \(i.intermediateSize)×\(i.hiddenSize), W_proj 1×\(i.intermediateSize) (\(policy.learner.parameterCount) params)")],
             [.text("trained at ratio"), .text(formatNumber(o.ratio))],
             [.text("variant"), .text(o.variant.rawValue)],
-            [.text("reward"), .text(o.distance.rawValue)],
+            [.text("reward"), .text(o.contribution > 0
+                ? "\(o.distance.rawValue) + \(formatNumber(o.contribution))·contribution (\(o.contributionProxy.rawValue) proxy)"
+                : o.distance.rawValue)],
             [.text("γ, lr, seed"), .text("\(formatNumber(o.gamma)), \(formatNumber(o.learningRate)), \(o.seed)")],
             [.text("episodes"), .text("\(i.curve.count) of \(o.episodes)" + (i.interrupted ? " (interrupted)" : ""))],
             [.text("first → best mean penalty"), .text("\(i.curve.first.map { formatShort($0.meanPenalty, digits: 4) } ?? "–") → \(best.map { formatShort($0, digits: 4) } ?? "–")")],
