@@ -114,8 +114,9 @@ public struct PolicyTrainingOptions: Sendable, Equatable, Codable {
     static let isNonNegative: @Sendable (Double) -> Bool = { $0 >= 0 }
 
     /// The training options as named options (episodes, reward, gamma, lr, variant, temperature,
-    /// normalize, init_scale, spectrum, contribution, contribution_proxy), each storing into a request's `policy`: the one parser of these
-    /// names, for `train_policy` and for the "prunenet" method alike.
+    /// normalize, init_scale, spectrum, contribution, contribution_proxy), each storing into a
+    /// request's `policy`: the one parser of these names, for `train_policy` and for the "prunenet"
+    /// method alike.
     public static let declarations: [MethodOption] = [
         MethodOption("episodes", .integer(1...100_000), default: .number(20), "training episodes") { r, v in r.policy.episodes = Int(v.number) },
         MethodOption("reward", .choice(SpectralDistance.allCases.map(\.rawValue)), default: .string("ks"),
