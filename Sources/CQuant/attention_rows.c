@@ -180,42 +180,38 @@ static void f32_chunk(void *context, int chunk, int chunks) {
     }
 }
 
-/// Spans of a row of n positions: one below 128, else n/64 up to 8.
-static inline int64_t span_count(int64_t n) { return n < 128 ? 1 : (n / 64 < 8 ? n / 64 : 8); }
+/// How n positions are cut: one span below 128, else n/64 spans up to 8; `stride` scores per span.
+static inline void span_layout(int64_t n, int64_t *spans, int64_t *stride) {
+    *spans = n < 128 ? 1 : (n / 64 < 8 ? n / 64 : 8);
+    *stride = (n + *spans - 1) / *spans + 16;
+}
 
 int64_t plq_attend_rows_f32_scratch(int64_t start, int64_t rows, int64_t heads, int64_t group, int64_t head_dim) {
     (void)group;
-    const int64_t n = start + rows, spans = span_count(n);
-    const int64_t span_stride = (n + spans - 1) / spans + 16;
+    int64_t spans, span_stride;
+    span_layout(start + rows, &spans, &span_stride);
     return rows * heads * spans * (span_stride + head_dim + 2);
 }
 
 void plq_attend_rows_f32(const float *q, const float *keys, const float *values, int64_t ld, int64_t start, int64_t rows,
                          int64_t heads, int64_t group, int64_t head_dim, float scale, float *scratch, float *out) {
     if (rows <= 0 || heads <= 0) return;
-    const int64_t n = start + rows, spans = span_count(n);
-    const int64_t span_stride = (n + spans - 1) / spans + 16;
+    int64_t spans, span_stride;
+    span_layout(start + rows, &spans, &span_stride);
     plr_f32 a = {q, keys, values, ld, start, rows, heads, group, head_dim, spans, span_stride, scale,
                  scratch, scratch + rows * heads * spans * span_stride};
     plq_parallel(f32_chunk, &a);
-    // Merge the spans: out = Σ_c e^(m_c − M)·acc_c / Σ_c e^(m_c − M)·l_c, M the largest m_c.
+    // Merge the spans: out = Σ_c e^(m_c − M)·acc_c / Σ_c e^(m_c − M)·l_c, M the largest m_c. A span
+    // with no positions of its row has m = −∞, l = 0 and acc = 0, so it adds nothing.
     for (int64_t i = 0; i < rows; i++) {
-        const int64_t own = start + i + 1;
         for (int64_t h = 0; h < heads; h++) {
             const float *p = a.partial + (i * heads + h) * spans * (head_dim + 2);
             float *o = out + (i * heads + h) * head_dim;
             float big = -INFINITY;
-            for (int64_t c = 0; c < spans; c++) {
-                int64_t p0, p1;
-                span_range(own, spans, c, &p0, &p1);
-                if (p1 > p0 && p[c * (head_dim + 2) + head_dim] > big) big = p[c * (head_dim + 2) + head_dim];
-            }
+            for (int64_t c = 0; c < spans; c++) if (p[c * (head_dim + 2) + head_dim] > big) big = p[c * (head_dim + 2) + head_dim];
             float total = 0;
             for (int64_t d = 0; d < head_dim; d++) o[d] = 0;
             for (int64_t c = 0; c < spans; c++) {
-                int64_t p0, p1;
-                span_range(own, spans, c, &p0, &p1);
-                if (p1 == p0) continue;
                 const float *pc = p + c * (head_dim + 2), f = plq_ggml_expf(pc[head_dim] - big);
                 total += f * pc[head_dim + 1];
                 for (int64_t d = 0; d < head_dim; d++) o[d] += f * pc[d];

@@ -165,17 +165,18 @@ extension QuantizedMatrix {
         precondition(matrices.count == outs.count && matrices.allSatisfy { $0.hasIntegerKernel && $0.cols == matrices[0].cols },
                      "products on one input need integer kernels and one width")
         guard t > 0, let cols = matrices.first?.cols else { return }
-        var forms: [Int32: [plq_block_q8]] = [:]
-        for m in matrices {
-            let sum = plq_activation_sum(Int32(m.type.rawValue))
-            if forms[sum] == nil { forms[sum] = quantizeActivations(x, rows: t, cols: cols, sum: sum) }
-        }
+        // The activation rows in each block form the matrices need, one form after another.
+        let sums = matrices.map { plq_activation_sum(Int32($0.type.rawValue)) }
+        var forms: [Int32] = []
+        for sum in sums where !forms.contains(sum) { forms.append(sum) }
+        let perForm = t * (cols / 32)
+        let quantized = forms.flatMap { quantizeActivations(x, rows: t, cols: cols, sum: $0) }
         withBlocks(of: matrices[...]) { blocks in
-            withPointers(to: forms) { quantized in
+            quantized.withUnsafeBufferPointer { q in
                 let products = matrices.indices.map { i in
                     plq_product(type: Int32(matrices[i].type.rawValue), weights: blocks[i].assumingMemoryBound(to: UInt8.self),
                                 row_bytes: Int64(matrices[i].rowBytes), rows: Int64(matrices[i].rows), cols: Int64(cols),
-                                x: quantized[plq_activation_sum(Int32(matrices[i].type.rawValue))]!, count: Int64(t),
+                                x: q.baseAddress! + forms.firstIndex(of: sums[i])! * perForm, count: Int64(t),
                                 out: outs[i], ldo: Int64(matrices[i].rows), accumulate: 0)
                 }
                 _ = plq_qmatmul_many(products, Int32(products.count))
@@ -188,19 +189,6 @@ extension QuantizedMatrix {
                                       _ body: ([UnsafeRawPointer]) -> R) -> R {
         guard let first = matrices.first else { return body(held) }
         return first.withBlocks { withBlocks(of: matrices.dropFirst(), held + [$0], body) }
-    }
-
-    /// Calls `body` with the address of each quantised activation array (all valid for the call).
-    private static func withPointers<R>(to forms: [Int32: [plq_block_q8]], _ body: ([Int32: UnsafePointer<plq_block_q8>]) -> R) -> R {
-        func next(_ keys: ArraySlice<Int32>, _ held: [Int32: UnsafePointer<plq_block_q8>]) -> R {
-            guard let key = keys.first else { return body(held) }
-            return forms[key]!.withUnsafeBufferPointer { p in
-                var more = held
-                more[key] = p.baseAddress!
-                return next(keys.dropFirst(), more)
-            }
-        }
-        return next(Array(forms.keys)[...], [:])
     }
 }
 
