@@ -209,8 +209,10 @@ def main():
             lines = [f"m = load({q})", "n = 0"]
             for b, role in picks:
                 part = "attn" if role in ATTN else "ffn"
-                lines.append(f"s = svdvals(m.layers[{b}].{part}.{role})\nn = n + len(s)\nprint(\"done {b} {role}\")")
-            lines.append('print("singular values", n)')
+                # analyze: the ESD (sketched from a smaller side of 4096 on, spectrum="auto"), its
+                # power-law alpha and WeightWatcher's other columns, one matrix at a time
+                lines.append(f"a = analyze(m.layers[{b}].{part}.{role})\nn = n + 1\nprint(\"done {b} {role}\", a.alpha)")
+            lines.append('print("matrices analysed", n)')
             r = prunelang(args.binary, "\n".join(lines) + "\n", args, env)
             total = blocks * 7
             done = sum(1 for l in r["stdout"].splitlines() if l.startswith("done "))

@@ -28,32 +28,55 @@ struct SpectralSketchTests {
     }
 
     @Test func sketchedSpectrumIsWithinTheKSBoundOfTheExactOne() throws {
-        // A tall 2400×1200 matrix (WᵀW side) and a wide 1000×1800 one (WWᵀ side).
+        // A tall 2400×1200 matrix (WᵀW side) and a wide 1000×1800 one (WWᵀ side), each through W
+        // and Wᵀ and through the formed Gram matrix.
         for (rows, cols, seed) in [(2400, 1200, UInt64(1)), (1000, 1800, UInt64(2))] {
             let w = Self.heavyTailed(rows: rows, cols: cols, seed: seed)
             let exact = try esdEigenvalues(w)
-            let sketch = try sketchGramSpectrum(w, options: SpectrumSketchOptions(probes: 8, steps: 48, seed: 7))
-            let approx = sketch.eigenvalues()
-            #expect(approx.count == exact.count)
-            #expect(sketch.products == 384)
-            #expect(zip(approx, approx.dropFirst()).allSatisfy { $0 <= $1 })
-            let ks = try ksStatistic(exact, approx)
-            #expect(ks < 0.02, "KS \(ks) of the sketch from the exact spectrum (\(rows)×\(cols))")
-            // The converged top eigenvalues are eigenvalues: the largest ones, to 1e-6 relative.
-            #expect(sketch.converged >= 24, "only \(sketch.converged) converged")
-            let top = sketch.topEigenvalues
-            for (i, t) in top.enumerated() {
-                let e = exact[exact.count - 1 - i]
-                #expect(abs(t - e) <= 1e-5 * e, "top eigenvalue \(i): \(t) against \(e)")
+            for form in [SketchProducts.factors, .gram] {
+                let sketch = try sketchGramSpectrum(w, options: SpectrumSketchOptions(probes: 8, steps: 48, seed: 7), products: form)
+                let approx = sketch.eigenvalues()
+                #expect(approx.count == exact.count)
+                #expect(sketch.products == 384)
+                #expect(zip(approx, approx.dropFirst()).allSatisfy { $0 <= $1 })
+                let ks = try ksStatistic(exact, approx)
+                #expect(ks < 0.02, "KS \(ks) of the sketch from the exact spectrum (\(rows)×\(cols))")
+                // The converged top eigenvalues are eigenvalues: the largest ones, to 1e-6 relative.
+                #expect(sketch.converged >= 24, "only \(sketch.converged) converged")
+                let top = sketch.topEigenvalues
+                for (i, t) in top.enumerated() {
+                    let e = exact[exact.count - 1 - i]
+                    #expect(abs(t - e) <= 1e-5 * e, "top eigenvalue \(i): \(t) against \(e)")
+                }
+                // Weights are a distribution; the trace is recovered to 2%.
+                #expect(abs(sketch.weights.reduce(0, +) - 1) < 1e-12)
+                let trace = exact.reduce(0, +), estimate = approx.reduce(0, +)
+                #expect(abs(estimate - trace) < 0.02 * trace, "trace \(estimate) against \(trace)")
+                // The power-law tail fit as WeightWatcher makes it moves little.
+                let fe = try fitESDPowerLaw(exact), fa = try fitESDPowerLaw(approx)
+                #expect(abs(fa.alpha - fe.alpha) < 0.05 * fe.alpha, "alpha \(fa.alpha) against \(fe.alpha)")
             }
-            // Weights are a distribution; the trace is recovered to 2%.
-            #expect(abs(sketch.weights.reduce(0, +) - 1) < 1e-12)
-            let trace = exact.reduce(0, +), estimate = approx.reduce(0, +)
-            #expect(abs(estimate - trace) < 0.02 * trace, "trace \(estimate) against \(trace)")
-            // The power-law tail fit as WeightWatcher makes it moves little.
-            let fe = try fitESDPowerLaw(exact), fa = try fitESDPowerLaw(approx)
-            #expect(abs(fa.alpha - fe.alpha) < 0.05 * fe.alpha, "alpha \(fa.alpha) against \(fe.alpha)")
         }
+    }
+
+    @Test func theGramFormIsTheSameSketchAsTheFactorForm() throws {
+        // Same probes, same Krylov space up to Float32 rounding of the operator: the two forms'
+        // spectra are nearly identical; auto forms the Gram matrix where its cost model says so.
+        let w = Self.heavyTailed(rows: 1800, cols: 600, seed: 6)
+        let options = SpectrumSketchOptions(probes: 4, steps: 40, seed: 3)
+        let f = try sketchGramSpectrum(w, options: options, products: .factors)
+        let g = try sketchGramSpectrum(w, options: options, products: .gram)
+        #expect(f.products == g.products && f.dimension == g.dimension)
+        #expect(try ksStatistic(f.eigenvalues(), g.eigenvalues()) < 0.01)
+        let n = Swift.min(f.converged, g.converged)
+        #expect(n >= 10)
+        for (a, b) in zip(f.topEigenvalues.prefix(n), g.topEigenvalues.prefix(n)) { #expect(abs(a - b) <= 1e-5 * b) }
+        #expect(SketchProducts.auto.formsGram(rows: 11008, cols: 4096, krylov: 384))
+        #expect(SketchProducts.auto.formsGram(rows: 4096, cols: 4096, krylov: 384))
+        #expect(!SketchProducts.auto.formsGram(rows: 4096, cols: 4096, krylov: 192))
+        #expect(SketchProducts.auto.formsGram(rows: 7706, cols: 4096, krylov: 192))
+        #expect(!SketchProducts.factors.formsGram(rows: 11008, cols: 4096, krylov: 384))
+        #expect(SketchProducts.gram.formsGram(rows: 100_000, cols: 100_000, krylov: 1))
     }
 
     @Test func commonProbesMakeTheKSDistanceOfAPrunedMatrixAccurate() throws {

@@ -310,19 +310,64 @@ public func sketchSpectrum(dimension p: Int, options: SpectrumSketchOptions = Sp
     return SpectrumSketch(dimension: p, nodes: nodes, weights: weights, residuals: residuals, converged: converged, products: products)
 }
 
+/// How `sketchGramSpectrum` applies the Gram operator to its probe blocks.
+public enum SketchProducts: String, Sendable, CaseIterable {
+    /// Through W and Wᵀ (two sgemm a block), never forming the Gram matrix: each block streams W
+    /// twice, so a matrix much longer than wide pays for its long side on every block.
+    case factors
+    /// Form the Float32 Gram matrix of the smaller side once (ssyrk, about n·p² multiply-adds),
+    /// then multiply by it (one p×p sgemm a block).
+    case gram
+    /// By a cost model of the two forms, both streaming memory: per block of b probes the factor
+    /// form reads W twice (2·n·p floats, n the longer side) and the Gram form reads G once (p²),
+    /// after ssyrk's one compute-bound pass that costs about as much as streaming p²/16 floats
+    /// for each of n rows. So the Gram form wins when K·(2n − p) > n·p/16 (K = probes·steps).
+    /// Measured on this 2-core AVX-512 VM (bench: prunelang-bench sketch spectra, idle): at K = 384
+    /// the Gram form took 4096×4096 from 2.11 s to 1.36 s, 11008×4096 from 4.14 s to 1.94 s and
+    /// 4096×11008 from 3.32 s to 1.94 s; at K = 192, 11008×4096 from 2.07 s to 1.50 s, while the
+    /// factor form stayed faster on 4096×4096 (0.79 s against 0.94 s), as the model predicts.
+    case auto
+
+    /// Whether a rows×cols matrix is sketched through its Gram matrix when `krylov` vectors are
+    /// multiplied (probes·steps).
+    public func formsGram(rows: Int, cols: Int, krylov: Int) -> Bool {
+        switch self {
+        case .factors: return false
+        case .gram: return true
+        case .auto:
+            let n = Double(Swift.max(rows, cols)), p = Double(Swift.min(rows, cols))
+            return Double(krylov) * (2 * n - p) > n * p / 16
+        }
+    }
+}
+
 /// Sketches the eigenvalues of the Gram matrix of `w`'s smaller side (WᵀW when rows ≥ cols, WWᵀ
-/// otherwise: the p = min(rows, cols) values σᵢ² of W's singular values), applying W and Wᵀ in
-/// Float32 (sgemm) and never forming the Gram matrix: 4·rows·cols flops per probe vector, so
-/// K = probes·steps vectors cost 4·rows·cols·K flops (for 11008×4096 and K = 384, 69 GFLOP),
-/// against rows·cols² + O(cols³) for the exact path. Memory: the basis and its products,
-/// 2·K·p Float64 (25 MB at K = 384, p = 4096), beside W itself.
+/// otherwise: the p = min(rows, cols) values σᵢ² of W's singular values). By `products`: either
+/// W and Wᵀ are applied in Float32 (sgemm), never forming the Gram matrix, at 4·rows·cols flops
+/// per probe vector (K = probes·steps vectors: 69 GFLOP for 11008×4096 at K = 384, against
+/// rows·cols² + O(cols³) for the exact path), or the Float32 Gram matrix G is formed once
+/// (ssyrk) and the vectors are multiplied by G (2·p² flops each; G is p² floats, 64 MB at
+/// p = 4096). Memory besides W: the basis and its products, 2·K·p Float64 (25 MB at K = 384,
+/// p = 4096), and G when formed.
 public func sketchGramSpectrum(_ w: Matrix, options: SpectrumSketchOptions = SpectrumSketchOptions(),
+                               products: SketchProducts = .auto,
                                check: () throws -> Void = {}) throws -> SpectrumSketch {
     try w.requireFinite("spectrum sketch input")
     let n = w.rows, d = w.cols
     let p = Swift.min(n, d)
     if p == 0 { return SpectrumSketch(dimension: 0, nodes: [], weights: [], residuals: [], converged: 0, products: 0) }
     let tall = n >= d
+    if products.formsGram(rows: n, cols: d, krylov: options.probes * options.steps) {
+        try check()
+        let g = gram(w, side: tall ? .columns : .rows)
+        return try g.data.withUnsafeBufferPointer { pg in
+            try sketchSpectrum(dimension: p, options: options, check: check) { x, b, y in
+                // Rows of X·G = rows of (G·Xᵀ)ᵀ, G symmetric.
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(b), Int32(p), Int32(p), 1,
+                            x, Int32(p), pg.baseAddress, Int32(p), 0, y, Int32(p))
+            }
+        }
+    }
     let other = tall ? n : d
     var mid = [Float](repeating: 0, count: options.probes * other)
     return try w.data.withUnsafeBufferPointer { pw in

@@ -46,7 +46,7 @@ func heavyTailedMatrix(rows: Int, cols: Int, seed: UInt64) throws -> Matrix {
 func runSketch(_ args: [String]) throws {
     let mode = args.first ?? "spectra"
     if mode == "spectra" {
-        // One matrix of each shape: the sketch (each --config PROBESxSTEPS, 8x48 by default) and
+        // One matrix of each shape: the sketch (each PROBESxSTEPS given, 4x96 by default; each product form given: factors, gram, auto by default) and
         // the exact path, their KS distance, α both ways, and the extrapolation to the 224
         // matrices of LLaMA-2-7B (32 blocks of q, k, v, o at 4096², gate and up at 11008×4096,
         // down at 4096×11008). Wall and process CPU seconds both (the machine is shared).
@@ -55,6 +55,9 @@ func runSketch(_ args: [String]) throws {
             let p = $0.split(separator: "x"); return (Int(p[0])!, Int(p[1])!)
         }
         let only = Set(args.filter { ["attn", "gate", "down"].contains($0) })
+        // How the Gram operator is applied (SketchProducts): each one named, or auto alone.
+        let productForms = args.compactMap { SketchProducts(rawValue: $0) }
+        let forms = productForms.isEmpty ? [SketchProducts.auto] : productForms
         let shapes: [(String, Int, Int, Int)] = [("attn", 4096, 4096, 128), ("gate", 11008, 4096, 64), ("down", 4096, 11008, 32)]
         var sketchTotal = 0.0, exactTotal = 0.0, sketchCPU = 0.0, exactCPU = 0.0
         for (name, rows, cols, perModel) in shapes where only.isEmpty || only.contains(name) {
@@ -69,16 +72,19 @@ func runSketch(_ args: [String]) throws {
                 exactTotal += te * Double(perModel); exactCPU += ce * Double(perModel)
                 extra["exact_s"] = te; extra["exact_cpu_s"] = ce; extra["alpha_exact"] = fe.alpha; extra["xmin_exact"] = fe.xmin
             }
-            for (i, (probes, steps)) in (configs.isEmpty ? [(8, 48)] : configs).enumerated() {
+            let runs = (configs.isEmpty ? [(4, 96)] : configs).flatMap { c in forms.map { (c.0, c.1, $0) } }
+            for (i, (probes, steps, form)) in runs.enumerated() {
                 var sk: SpectrumSketch?
                 let c0 = cpuSeconds()
-                let ts = time(repeats: 1) { sk = try? sketchGramSpectrum(w, options: SpectrumSketchOptions(probes: probes, steps: steps)) }
+                let ts = time(repeats: 1) {
+                    sk = try? sketchGramSpectrum(w, options: SpectrumSketchOptions(probes: probes, steps: steps), products: form)
+                }
                 let cs = cpuSeconds() - c0
                 let approx = sk!.eigenvalues()
                 let fa = try fitESDPowerLaw(approx)
                 if i == 0 { sketchTotal += ts * Double(perModel); sketchCPU += cs * Double(perModel) }
                 var e = extra
-                e["config"] = "\(probes)x\(steps)"; e["cpu_s"] = cs; e["products"] = sk!.products; e["converged"] = sk!.converged
+                e["config"] = "\(probes)x\(steps)"; e["products_form"] = form.rawValue; e["cpu_s"] = cs; e["products"] = sk!.products; e["converged"] = sk!.converged
                 e["alpha_sketch"] = fa.alpha; e["xmin_sketch"] = fa.xmin; e["rss_mib"] = peakRSSMiB()
                 if exactToo {
                     e["ks_sketch_exact"] = try ksStatistic(exact, approx)
