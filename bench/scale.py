@@ -14,13 +14,13 @@ bench records "refused" with the message, and itself stops a child whose RSS pas
 ("stopped: rss cap", which means PruneLang failed to refuse) or that runs past --timeout.
 
     bench/run scale [--shape 7b|1b|tiny] [--workdir /tmp] [--model PATH] [--keep]
-                    [--steps load spectra train prune ppl generate] [--episodes 20] [--ratio 0.3]
+                    [--steps load spectra train prune ppl generate wanda sparsegpt] [--episodes 20] [--ratio 0.3]
                     [--spectra-matrices 224] [--timeout 1800] [--rss-cap 12G] [--threads 2]
 
 --spectra-matrices N times the first N of the 224 matrices (block order, q k v o gate up down) and
 extrapolates to all of them (reported as such). Skips, with a message, when the disk lacks room.
 """
-import argparse, json, os, shutil, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -35,6 +35,8 @@ GOALS = {
     "prune": "peak RSS <= 2 GB beyond the mapping; file not larger; llama.cpp loads it and generates",
     "ppl": "one 512-token window within 1.5x llama.cpp's time, peak RSS <= 1.5x llama.cpp's",
     "generate": "within 1.5x llama.cpp's time, peak RSS <= 1.5x llama.cpp's",
+    "wanda": "fits: sequential over blocks, one block's activations and Float32 linears at a time; time per block recorded",
+    "sparsegpt": "fits: sequential over blocks, one block's activations and Float32 linears at a time; time per block recorded",
 }
 
 
@@ -153,6 +155,10 @@ print(json.dumps(times))
 """
 
 
+def wikitext(args):
+    return os.path.join(os.environ.get("PRUNELANG_DATA", os.path.join(REPO, "..", "shared", "data")), "wikitext-2-raw", "wiki.test.raw")
+
+
 def main():
     ap = argparse.ArgumentParser(description="issue 26: a 7B-shaped model end to end in bounded memory")
     ap.add_argument("--binary", required=True)
@@ -160,7 +166,9 @@ def main():
     ap.add_argument("--workdir", default=None, help="folder for the model and the pruned file (default: a temp folder)")
     ap.add_argument("--model", default=None, help="use this model file instead of building one")
     ap.add_argument("--keep", action="store_true", help="keep the built model")
-    ap.add_argument("--steps", nargs="+", default=["load", "spectra", "train", "prune", "ppl", "generate"])
+    ap.add_argument("--steps", nargs="+", default=["load", "spectra", "train", "prune", "ppl", "generate", "wanda"],
+                    help="also: sparsegpt (not by default: tens of minutes at 7B)")
+    ap.add_argument("--calib", type=int, default=1, help="calibration windows of 512 tokens for wanda and sparsegpt")
     ap.add_argument("--episodes", type=int, default=20)
     ap.add_argument("--ratio", type=float, default=0.3)
     ap.add_argument("--spectra-matrices", type=int, default=224)
@@ -264,7 +272,7 @@ def main():
             report("prune", r, **extra)
 
         if "ppl" in args.steps:
-            text = os.path.join(os.environ.get("PRUNELANG_DATA", os.path.join(REPO, "..", "shared", "data")), "wikitext-2-raw", "wiki.test.raw")
+            text = wikitext(args)
             ref = python(LLAMA_PPL, [model, text, str(args.ctx), str(args.threads)], args, env)
             r = prunelang(args.binary, f"m = load({q})\nprint(ppl(m, data={json.dumps(text)}, ctx={args.ctx}, windows=1))\n", args, env)
             extra = {"ctx": args.ctx, "llama_cpp_wall_s": ref["wall_s"], "llama_cpp_peak_rss_mib": ref["peak_rss_mib"],
@@ -286,6 +294,26 @@ def main():
                 extra["rss_ratio"] = round(r["peak_rss_mib"] / max(1, ref["peak_rss_mib"]), 2)
                 extra["result"] = r["stdout"].strip()[-200:]
             report("generate", r, **extra)
+        for method in ("wanda", "sparsegpt"):
+            if method not in args.steps:
+                continue
+            # Calibrated, sequential over blocks; the pruned linears go to disk as Q8_0 (TensorSpill)
+            # because their Float32 form does not fit. Per-block seconds from the progress lines.
+            script = (f'm = load({q})\ns = prune(m, "{method}", ratio=0.5, calib={args.calib})\n'
+                      f'print(s)\nprint(ppl(s, data={json.dumps(wikitext(args))}, ctx=128, windows=1))\n')
+            r = prunelang(args.binary, script, args, env)
+            extra = {"ratio": 0.5, "calib_windows": args.calib, "blocks": blocks}
+            # `prunelang run` writes a progress line at most every 10 s with the stage's seconds so
+            # far: "wanda (sequential, 1 windows) · ... 5/32 [38.2 s]"
+            beats = [(int(m.group(1)), float(m.group(2))) for m in
+                     re.finditer(r"sequential.* (\d+)/\d+ \[([\d.]+) s\]", r["stderr"])]
+            if len(beats) >= 2 and beats[-1][0] > beats[0][0]:
+                extra["seconds_per_block"] = round((beats[-1][1] - beats[0][1]) / (beats[-1][0] - beats[0][0]), 1)
+                extra["seconds_per_block_from"] = f"progress lines, blocks {beats[0][0]}-{beats[-1][0]}"
+            note = [l for l in r["stderr"].splitlines() if l.startswith("note:")]
+            if note: extra["note"] = " | ".join(note)[:400]
+            if r["rc"] == 0: extra["result"] = r["stdout"].strip()[-200:]
+            report(method, r, **extra)
     finally:
         if built and not args.keep:
             os.unlink(model)

@@ -65,7 +65,13 @@ extension BuiltinRegistry {
                     a.interpreter.errorOutput("warning: \(warning)\n")
                 }
                 do {
-                    return .object(ModelObject(try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))))
+                    let pruned = try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))
+                    let spilled = pruned.tensors.values.filter(\.isSpilled)
+                    if !spilled.isEmpty {
+                        let float32 = spilled.reduce(0) { $0 + $1.elementCount * 4 }, stored = spilled.reduce(0) { $0 + $1.storedBytes }
+                        a.interpreter.errorOutput("note: the \(spilled.count) pruned matrices are kept on disk as \(TensorSpill().type.name) (\(MemoryBudget.describe(stored)), memory-mapped from a temporary file) because as Float32 they would need \(MemoryBudget.describe(float32)), more than half the memory available\n")
+                    }
+                    return .object(ModelObject(pruned))
                 } catch let e as PruningError {
                     throw Self.located(e, a)
                 }

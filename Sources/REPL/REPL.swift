@@ -170,8 +170,16 @@ public enum ConsoleProgress {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
+    /// When the stage now reported began and when a line about it was last written (not a terminal).
+    nonisolated(unsafe) private static var stageClock: (stage: String, start: Double, written: Double)?
+    /// Seconds between the lines written about an unfinished stage when standard error is not a
+    /// terminal (a log, a pipe, a batch job).
+    public static let heartbeatSeconds = 10.0
+
     /// Sends `interpreter`'s progress events to standard error as "stage · detail done/total".
-    /// On a terminal the line is redrawn in place; otherwise only the finished count is written.
+    /// On a terminal the line is redrawn in place. Otherwise (a log) the finished count is written,
+    /// and for long work a line at most every `heartbeatSeconds` with the seconds since the stage
+    /// began ("stage · detail 5/32 [38.2 s]"), so a log shows that it moves and how fast.
     public static func install(on interpreter: Interpreter) {
         let terminal = isatty(2) != 0
         interpreter.progressHandler = { e in
@@ -181,8 +189,16 @@ public enum ConsoleProgress {
             if terminal {
                 FileHandle.standardError.write(Data("\r\(label) \(e.done)\(total)\u{1B}[K\(finished ? "\n" : "")".utf8))
                 lineOpen = !finished
-            } else if finished {
+                return
+            }
+            let now = Date().timeIntervalSinceReferenceDate
+            if stageClock?.stage != e.stage { stageClock = (e.stage, now, now) }
+            if finished {
                 FileHandle.standardError.write(Data("\(label) \(e.done)\(total)\n".utf8))
+                stageClock = nil
+            } else if let clock = stageClock, now - clock.written >= heartbeatSeconds {
+                FileHandle.standardError.write(Data("\(label) \(e.done)\(total) [\(String(format: "%.1f", now - clock.start)) s]\n".utf8))
+                stageClock?.written = now
             }
         }
     }

@@ -53,6 +53,48 @@ struct CalibratedPruningModelTests {
         #expect(zip(once.blockInfluence, result.blockInfluence).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
+    @Test func prunedLinearsKeptOnDiskKeepTheirZerosAndNearlyTheirValues() throws {
+        // What a 7B-shaped model gets by default (its Float32 linears do not fit): each block's
+        // pruned linears written as Q8_0 to a temporary file and read back through the mapping.
+        let m = try Self.model.get()
+        let samples = Array(try Self.samples.get().prefix(1))
+        let inMemory = try CalibratedUnstructured.prune(m, method: .wanda, pattern: .fraction(0.5), samples: samples)
+        let onDisk = try CalibratedUnstructured.prune(m, method: .wanda, patterns: { _ in .fraction(0.5) }, samples: samples,
+                                                      spill: TensorSpill())
+        #expect(!CalibratedUnstructured.spillsByDefault(m), "SmolLM2's 0.5 GB of Float32 linears fit")
+        for b in 0..<m.blockCount {
+            for role in PrunableLinears.roles {
+                let t = try #require(onDisk.tensor(role, block: b))
+                #expect(t.isSpilled && t.typeName == "Q8_0" && t.name == m.tensor(role, block: b)?.name, "block \(b) \(role.rawValue)")
+            }
+        }
+        #expect(inMemory.tensors.values.allSatisfy { !$0.isSpilled })
+        for role in PrunableLinears.roles {
+            // Block 0 sees the same inputs both ways: every zero stays a zero, and the other values
+            // are within half a step of their 32-value block (max/127, stored as fp16: plus the
+            // scale's own rounding, 2⁻¹¹ of the value).
+            let a = try inMemory.matrix(role, block: 0), s = try onDisk.matrix(role, block: 0)
+            var worst = 0.0
+            for start in stride(from: 0, to: a.data.count, by: 32) {
+                let block = a.data[start..<(start + 32)]
+                let step = Double(block.map(abs).max()!) / 127
+                for i in start..<(start + 32) {
+                    if a.data[i] == 0 { #expect(s.data[i] == 0) }
+                    let bound = step / 2 + abs(Double(a.data[i])) * 0x1p-11
+                    worst = max(worst, abs(Double(a.data[i] - s.data[i])) - bound * 1.001)
+                }
+            }
+            #expect(worst <= 1e-6, "\(role.rawValue): a value moved by more than half a Q8_0 step")
+            // Deeper blocks keep their sparsity.
+            let deep = try onDisk.matrix(role, block: 29)
+            #expect(Double(deep.data.filter { $0 == 0 }.count) >= 0.5 * Double(deep.count) - 1, "block 29 \(role.rawValue)")
+        }
+        let p1 = try perplexity(inMemory), p2 = try perplexity(onDisk)
+        // Measured: 51.7 against 50.4 (Q8_0's rounding, and deeper blocks' masks chosen on the
+        // stream the rounded blocks produce).
+        #expect(abs(p2 - p1) <= 0.05 * p1, "perplexity on disk \(p2) against in memory \(p1)")
+    }
+
     @Test func unstructuredMethodsReachTheirSparsity() throws {
         let m = try Self.model.get()
         let dense = try perplexity(m)

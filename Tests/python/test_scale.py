@@ -140,3 +140,30 @@ def test_the_kernel_survives_a_memory_refusal(model):
         assert texts == ["42"]
     finally:
         stop(km, kc)
+
+
+def test_a_calibrated_method_keeps_its_pruned_blocks_on_disk(model, tmp_path):
+    # Under a 500 MiB ceiling the small model's Float32 linears (8 x 11.2M weights x 4 bytes =
+    # 360 MB) are more than half of what is available: wanda keeps each block's pruned linears on
+    # disk as Q8_0 as soon as they are made, and the forward passes run on the stored blocks, so
+    # the process stays far below the Float32 model. The saved file keeps the zeros.
+    env = dict(os.environ, PRUNELANG_MEMORY_LIMIT="500M")
+    saved = tmp_path / "wanda.gguf"
+    code = (f'm = load("{model}")\ns = prune(m, "wanda", ratio=0.5, calib=1)\n'
+            f'print(ppl(s, ctx=64, windows=1))\nr = save(s, "{saved}")\n')
+    out, err, rc, anon, hwm = run_script(tmp_path, "wanda", code, env=env)
+    assert rc == 0, err
+    assert "note: the 56 pruned matrices are kept on disk as Q8_0" in err, err
+    value = [l for l in out.strip().splitlines() if not l.startswith("note:")][0]
+    assert float(value) > 0, out
+    assert anon < 250 * MIB, f"wanda used {anon / MIB:.0f} MiB beyond the mapping"
+    check = subprocess.run([sys.executable, "-c", """
+import sys, numpy as np, gguf
+r = gguf.GGUFReader(sys.argv[1])
+t = {t.name: t for t in r.tensors}["blk.7.ffn_down.weight"]
+w = gguf.quants.dequantize(t.data, t.tensor_type)
+print(t.tensor_type.name, float(np.mean(w == 0)))
+""", str(saved)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stderr[-2000:]
+    kind, zeros = check.stdout.split()
+    assert kind == "Q8_0" and float(zeros) >= 0.5, check.stdout

@@ -253,7 +253,7 @@ public enum PruneMethods {
     /// Wanda or SparseGPT: calibrated unstructured pruning, sequential over blocks.
     static func calibratedUnstructured(_ kind: CalibratedUnstructured.Method, summary: String) -> PruneMethod {
         PruneMethod(name: kind.rawValue, summary: summary, ratioMeaning: "the fraction of weights zeroed (the sparsity)",
-                    details: "Unstructured, over the seven linears of every block, calibrated sequentially: each block sees the outputs of the already-pruned blocks before it. pattern=\"2:4\" keeps 2 of every 4 consecutive input weights instead. Each pass of 16 windows through SmolLM2-135M costs about a 16-window perplexity and it makes two: use calib=2 to try things out.",
+                    details: "Unstructured, over the seven linears of every block, calibrated sequentially: each block sees the outputs of the already-pruned blocks before it. pattern=\"2:4\" keeps 2 of every 4 consecutive input weights instead. Each pass of 16 windows through SmolLM2-135M costs about a 16-window perplexity and it makes two: use calib=2 to try things out. Memory holds one block's activations and Float32 linears at a time: where the pruned linears would take more than half the available memory as Float32 (a 7B-shaped model), each block's are kept on disk as Q8_0 as soon as they are made (zeros stay zeros; a note says so) and the calibration continues through them as stored.",
                     options: [pattern] + calibration + [layerRatios], needsCalibration: true, architectures: [.llama],
                     suffix: unstructuredSuffix(kind.rawValue)) { m, r, p in
             let samples = try r.calibration.windows(for: m, seed: r.seed)

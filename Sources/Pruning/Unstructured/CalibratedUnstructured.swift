@@ -22,14 +22,21 @@ public enum CalibratedUnstructured {
     }
 
     /// The same with block b's linears sparsified to `patterns(b)` (per-block ratios, as OWL sets them).
+    ///
+    /// Where the pruned linears would not fit in memory as Float32 (`spillsByDefault`), or when
+    /// `spill` is given, each block's pruned linears are kept on disk (`TensorSpill`, Q8_0 unless
+    /// said otherwise) as soon as they are made, and the calibration windows continue through
+    /// them as stored: memory holds one block's Float32 linears at a time, whatever the model's size.
     public static func prune(_ model: Model, method: Method, patterns: (Int) -> SparsityPattern, samples: [[Int32]],
-                             progress: ProgressReporter = .none) throws -> Model {
+                             spill asked: TensorSpill? = nil, progress: ProgressReporter = .none) throws -> Model {
         let forward = LlamaForward(weights: try LlamaWeights(model))
+        let spill = asked ?? (spillsByDefault(model) ? TensorSpill() : nil)
         var out = model
         let wanted: Calibration.Wanted = method == .wanda ? .squaredNorms : .gram
         _ = try Calibration.sequential(forward, samples: samples, wanted: wanted, progress: progress) { b, stats, weights in
             var block = weights.blocks[b]
             let pattern = patterns(b)
+            var pruneds: [(role: TensorRole, matrix: Matrix)] = []
             for role in PrunableLinears.roles {
                 let site = Calibration.Site(block: b, role: PrunableLinears.site(of: role))
                 guard let s = stats.inputs[site] else { throw PruningError("no calibration statistics for block \(b) \(role.rawValue)") }
@@ -40,11 +47,38 @@ public enum CalibratedUnstructured {
                 case .wanda: pruned = try Wanda.prune(w, squaredNorms: s.squaredNorms, pattern: pattern)
                 case .sparsegpt: pruned = try SparseGPT.prune(w, hessian: SparseGPT.hessian(gram: s.gram, tokens: s.tokens), pattern: pattern)
                 }
-                block[role].weight = pruned
-                out.set(role, block: b, to: pruned)
+                pruneds.append((role, pruned))
+            }
+            if let spill {
+                let names = try pruneds.map { p -> String in
+                    guard let t = model.tensor(p.role, block: b) else { throw PruningError("block \(b) has no \(p.role.rawValue)") }
+                    return t.name
+                }
+                let stored = try spill.store(zip(names, pruneds).map { ($0, $1.matrix) })
+                for (p, t) in zip(pruneds, stored) {
+                    out.setView(p.role, block: b, to: t)
+                    block[p.role] = try Linear(t, arithmetic: .quantized)
+                }
+            } else {
+                for p in pruneds {
+                    block[p.role].weight = p.matrix
+                    out.set(p.role, block: b, to: p.matrix)
+                }
             }
             return block
         }
         return out
+    }
+
+    /// Whether the pruned linears of `model` would take more than half the memory available now
+    /// as Float32 (a 7B-shaped model's 26 GB on a 24 GiB machine, not SmolLM2's 0.5 GB), so that
+    /// `prune` keeps them on disk.
+    public static func spillsByDefault(_ model: Model) -> Bool {
+        guard let available = MemoryBudget.availableBytes() else { return false }
+        var bytes = 0
+        for b in 0..<model.blockCount {
+            for role in PrunableLinears.roles { bytes += (model.tensor(role, block: b)?.elementCount ?? 0) * 4 }
+        }
+        return bytes > available / 2
     }
 }
