@@ -136,7 +136,7 @@ private func shortName(_ role: TensorRole) -> String {
 }
 
 /// The `spectrum=` option's help, shared by svdvals, analyze and esd.
-private let spectrumParamDoc = "\"exact\" (every eigenvalue of the Gram matrix), \"sketch\" (stochastic block Lanczos quadrature from 384 products with W and Wᵀ: the top eigenvalues exact, the rest as quantiles of the estimated spectral distribution, KS error 0.02–0.05 on 4096-sized heavy-tailed matrices) or \"auto\" (sketch when the smaller dimension is at least \(SpectrumMode.sketchDimension), as for a 7B model's 4096; exact below)."
+private let spectrumParamDoc = "\"exact\" (every eigenvalue of the Gram matrix), \"sketch\" (stochastic block Lanczos quadrature from 384 products with the Gram matrix, through W and Wᵀ or with the Gram matrix formed once where that is cheaper: the top eigenvalues exact, the rest as quantiles of the estimated spectral distribution, KS error 0.02–0.05 on 4096-sized heavy-tailed matrices) or \"auto\" (sketch when the smaller dimension is at least \(SpectrumMode.sketchDimension), as for a 7B model's 4096; exact below)."
 
 /// The `spectrum=` argument as a mode.
 private func spectrumMode(_ a: Arguments) throws -> SpectrumMode {
