@@ -269,30 +269,41 @@ PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, 
             m01 += n0 * s1; m11 += n1 * s1; m21 += n2 * s1; m31 += n3 * s1;
         }
         break;
-    case PLQ_Q4_0:
+    // Q4_0 and Q8_0 by offsets: Σ q·y = Σ (q + c)·y − c·Σ y with q + c unsigned (Q4_0: the stored
+    // nibble, c = 8; Q8_0: q xor 0x80, c = 128), each lane's four-byte sum the same integer as
+    // dot_signed_vnni's; c·Σ y is taken once per activation block and serves all four rows.
+    case PLQ_Q4_0: {
+        const __m256i eight = _mm256_set1_epi8(8);
         for (int64_t b = 0; b < blocks; b++) {
             const __m256i y0 = _mm256_loadu_si256((const __m256i *)x0[b].qs), y1 = _mm256_loadu_si256((const __m256i *)x1[b].qs);
-            const __m256i eight = _mm256_set1_epi8(8);
+            const __m256i c0 = _mm256_dpbusd_epi32(zero, eight, y0), c1 = _mm256_dpbusd_epi32(zero, eight, y1);
             const int64_t o = b * 18;
-            const __m256i q0 = _mm256_sub_epi8(nibbles(w0 + o + 2), eight), q1 = _mm256_sub_epi8(nibbles(w1 + o + 2), eight);
-            const __m256i q2 = _mm256_sub_epi8(nibbles(w2 + o + 2), eight), q3 = _mm256_sub_epi8(nibbles(w3 + o + 2), eight);
-            PLQ_PAIR(a00, w0 + o, dot_signed_vnni(q0, y0), x0[b]); PLQ_PAIR(a01, w0 + o, dot_signed_vnni(q0, y1), x1[b]);
-            PLQ_PAIR(a10, w1 + o, dot_signed_vnni(q1, y0), x0[b]); PLQ_PAIR(a11, w1 + o, dot_signed_vnni(q1, y1), x1[b]);
-            PLQ_PAIR(a20, w2 + o, dot_signed_vnni(q2, y0), x0[b]); PLQ_PAIR(a21, w2 + o, dot_signed_vnni(q2, y1), x1[b]);
-            PLQ_PAIR(a30, w3 + o, dot_signed_vnni(q3, y0), x0[b]); PLQ_PAIR(a31, w3 + o, dot_signed_vnni(q3, y1), x1[b]);
+            const __m256i q0 = nibbles(w0 + o + 2), q1 = nibbles(w1 + o + 2), q2 = nibbles(w2 + o + 2), q3 = nibbles(w3 + o + 2);
+#define PLQ_OFF(q, y, c) _mm256_sub_epi32(_mm256_dpbusd_epi32(zero, q, y), c)
+            PLQ_PAIR(a00, w0 + o, PLQ_OFF(q0, y0, c0), x0[b]); PLQ_PAIR(a01, w0 + o, PLQ_OFF(q0, y1, c1), x1[b]);
+            PLQ_PAIR(a10, w1 + o, PLQ_OFF(q1, y0, c0), x0[b]); PLQ_PAIR(a11, w1 + o, PLQ_OFF(q1, y1, c1), x1[b]);
+            PLQ_PAIR(a20, w2 + o, PLQ_OFF(q2, y0, c0), x0[b]); PLQ_PAIR(a21, w2 + o, PLQ_OFF(q2, y1, c1), x1[b]);
+            PLQ_PAIR(a30, w3 + o, PLQ_OFF(q3, y0, c0), x0[b]); PLQ_PAIR(a31, w3 + o, PLQ_OFF(q3, y1, c1), x1[b]);
         }
         break;
-    default:   // PLQ_Q8_0
+    }
+    default: {   // PLQ_Q8_0
+        const __m256i top = _mm256_set1_epi8((char)0x80);
         for (int64_t b = 0; b < blocks; b++) {
             const __m256i y0 = _mm256_loadu_si256((const __m256i *)x0[b].qs), y1 = _mm256_loadu_si256((const __m256i *)x1[b].qs);
+            const __m256i c0 = _mm256_dpbusd_epi32(zero, top, y0), c1 = _mm256_dpbusd_epi32(zero, top, y1);
             const int64_t o = b * 34;
-            const __m256i q0 = _mm256_loadu_si256((const __m256i *)(w0 + o + 2)), q1 = _mm256_loadu_si256((const __m256i *)(w1 + o + 2));
-            const __m256i q2 = _mm256_loadu_si256((const __m256i *)(w2 + o + 2)), q3 = _mm256_loadu_si256((const __m256i *)(w3 + o + 2));
-            PLQ_PAIR(a00, w0 + o, dot_signed_vnni(q0, y0), x0[b]); PLQ_PAIR(a01, w0 + o, dot_signed_vnni(q0, y1), x1[b]);
-            PLQ_PAIR(a10, w1 + o, dot_signed_vnni(q1, y0), x0[b]); PLQ_PAIR(a11, w1 + o, dot_signed_vnni(q1, y1), x1[b]);
-            PLQ_PAIR(a20, w2 + o, dot_signed_vnni(q2, y0), x0[b]); PLQ_PAIR(a21, w2 + o, dot_signed_vnni(q2, y1), x1[b]);
-            PLQ_PAIR(a30, w3 + o, dot_signed_vnni(q3, y0), x0[b]); PLQ_PAIR(a31, w3 + o, dot_signed_vnni(q3, y1), x1[b]);
+            const __m256i q0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w0 + o + 2)), top);
+            const __m256i q1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w1 + o + 2)), top);
+            const __m256i q2 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w2 + o + 2)), top);
+            const __m256i q3 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(w3 + o + 2)), top);
+            PLQ_PAIR(a00, w0 + o, PLQ_OFF(q0, y0, c0), x0[b]); PLQ_PAIR(a01, w0 + o, PLQ_OFF(q0, y1, c1), x1[b]);
+            PLQ_PAIR(a10, w1 + o, PLQ_OFF(q1, y0, c0), x0[b]); PLQ_PAIR(a11, w1 + o, PLQ_OFF(q1, y1, c1), x1[b]);
+            PLQ_PAIR(a20, w2 + o, PLQ_OFF(q2, y0, c0), x0[b]); PLQ_PAIR(a21, w2 + o, PLQ_OFF(q2, y1, c1), x1[b]);
+            PLQ_PAIR(a30, w3 + o, PLQ_OFF(q3, y0, c0), x0[b]); PLQ_PAIR(a31, w3 + o, PLQ_OFF(q3, y1, c1), x1[b]);
         }
+#undef PLQ_OFF
+    }
     }
 #undef PLQ_PAIR
     out0[0] = hsum_ps(a00) + m00; out0[1] = hsum_ps(a10) + m10; out0[2] = hsum_ps(a20) + m20; out0[3] = hsum_ps(a30) + m30;
