@@ -155,7 +155,7 @@ print(json.dumps(times))
 """
 
 
-def wikitext(args):
+def wikitext():
     return os.path.join(os.environ.get("PRUNELANG_DATA", os.path.join(REPO, "..", "shared", "data")), "wikitext-2-raw", "wiki.test.raw")
 
 
@@ -272,7 +272,7 @@ def main():
             report("prune", r, **extra)
 
         if "ppl" in args.steps:
-            text = wikitext(args)
+            text = wikitext()
             ref = python(LLAMA_PPL, [model, text, str(args.ctx), str(args.threads)], args, env)
             r = prunelang(args.binary, f"m = load({q})\nprint(ppl(m, data={json.dumps(text)}, ctx={args.ctx}, windows=1))\n", args, env)
             extra = {"ctx": args.ctx, "llama_cpp_wall_s": ref["wall_s"], "llama_cpp_peak_rss_mib": ref["peak_rss_mib"],
@@ -300,7 +300,7 @@ def main():
             # Calibrated, sequential over blocks; the pruned linears go to disk as Q8_0 (TensorSpill)
             # because their Float32 form does not fit. Per-block seconds from the progress lines.
             script = (f'm = load({q})\ns = prune(m, "{method}", ratio=0.5, calib={args.calib})\n'
-                      f'print(s)\nprint(ppl(s, data={json.dumps(wikitext(args))}, ctx=128, windows=1))\n')
+                      f'print(s)\nprint(ppl(s, data={json.dumps(wikitext())}, ctx=128, windows=1))\n')
             r = prunelang(args.binary, script, args, env)
             extra = {"ratio": 0.5, "calib_windows": args.calib, "blocks": blocks}
             # `prunelang run` writes a progress line at most every 10 s with the stage's seconds so

@@ -252,6 +252,8 @@ PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, 
     const __m256i zero = _mm256_setzero_si256();
 #define PLQ_PAIR(acc, p, q, xb) acc = _mm256_fmadd_ps(_mm256_set1_ps(f16c_to_float(*(const uint16_t *)(p)) * (xb).d), \
                                                       _mm256_cvtepi32_ps(q), acc)
+/// A signed dot by offsets (see the Q4_0 case): vpdpbusd of the unsigned q + c, less c·Σ y.
+#define PLQ_OFF(q, y, c) _mm256_sub_epi32(_mm256_dpbusd_epi32(zero, q, y), c)
     switch (type) {
     case PLQ_Q4_1:
         for (int64_t b = 0; b < blocks; b++) {
@@ -279,7 +281,6 @@ PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, 
             const __m256i c0 = _mm256_dpbusd_epi32(zero, eight, y0), c1 = _mm256_dpbusd_epi32(zero, eight, y1);
             const int64_t o = b * 18;
             const __m256i q0 = nibbles(w0 + o + 2), q1 = nibbles(w1 + o + 2), q2 = nibbles(w2 + o + 2), q3 = nibbles(w3 + o + 2);
-#define PLQ_OFF(q, y, c) _mm256_sub_epi32(_mm256_dpbusd_epi32(zero, q, y), c)
             PLQ_PAIR(a00, w0 + o, PLQ_OFF(q0, y0, c0), x0[b]); PLQ_PAIR(a01, w0 + o, PLQ_OFF(q0, y1, c1), x1[b]);
             PLQ_PAIR(a10, w1 + o, PLQ_OFF(q1, y0, c0), x0[b]); PLQ_PAIR(a11, w1 + o, PLQ_OFF(q1, y1, c1), x1[b]);
             PLQ_PAIR(a20, w2 + o, PLQ_OFF(q2, y0, c0), x0[b]); PLQ_PAIR(a21, w2 + o, PLQ_OFF(q2, y1, c1), x1[b]);
@@ -302,9 +303,9 @@ PLQ_VNNI static void dot4x2_vnni(int type, const uint8_t *w, int64_t row_bytes, 
             PLQ_PAIR(a20, w2 + o, PLQ_OFF(q2, y0, c0), x0[b]); PLQ_PAIR(a21, w2 + o, PLQ_OFF(q2, y1, c1), x1[b]);
             PLQ_PAIR(a30, w3 + o, PLQ_OFF(q3, y0, c0), x0[b]); PLQ_PAIR(a31, w3 + o, PLQ_OFF(q3, y1, c1), x1[b]);
         }
+    }
+    }
 #undef PLQ_OFF
-    }
-    }
 #undef PLQ_PAIR
     out0[0] = hsum_ps(a00) + m00; out0[1] = hsum_ps(a10) + m10; out0[2] = hsum_ps(a20) + m20; out0[3] = hsum_ps(a30) + m30;
     out1[0] = hsum_ps(a01) + m01; out1[1] = hsum_ps(a11) + m11; out1[2] = hsum_ps(a21) + m21; out1[3] = hsum_ps(a31) + m31;

@@ -69,7 +69,7 @@ extension BuiltinRegistry {
                     let spilled = pruned.tensors.values.filter(\.isSpilled)
                     if !spilled.isEmpty {
                         let float32 = spilled.reduce(0) { $0 + $1.elementCount * 4 }, stored = spilled.reduce(0) { $0 + $1.storedBytes }
-                        a.interpreter.errorOutput("note: the \(spilled.count) pruned matrices are kept on disk as \(TensorSpill().type.name) (\(MemoryBudget.describe(stored)), memory-mapped from a temporary file) because as Float32 they would need \(MemoryBudget.describe(float32)), more than half the memory available\n")
+                        a.interpreter.errorOutput("note: the \(spilled.count) pruned matrices are kept on disk as \(spilled[0].typeName) (\(MemoryBudget.describe(stored)), memory-mapped from a temporary file) because as Float32 they would need \(MemoryBudget.describe(float32)), more than half the memory available\n")
                     }
                     return .object(ModelObject(pruned))
                 } catch let e as PruningError {
