@@ -14,8 +14,13 @@ int plq_have_avx2_fma(void);
 typedef int (*plq_rows_kernel)(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,
                                int64_t cols, const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
-/// Runs `kernel` over rows row0..<row1 split across the thread pool in whole groups of four rows.
+/// Runs `kernel` over rows row0..<row1 split across the thread pool in whole groups of eight rows.
 void plq_rows_parallel(plq_rows_kernel kernel, int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,
                        int64_t cols, const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// plq_matmul for PLQ_Q4_0_X8 (q4_0_rows8.c): rows row0..<row1, both multiples of 8. Returns -1
+/// otherwise.
+int plq_q4_0_rows8(const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                   const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
 #endif

@@ -40,7 +40,8 @@ static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
 
 int plq_activation_sum(int type) {
     switch (type) {
-    case PLQ_Q4_0: case PLQ_Q8_0: case PLQ_Q5_0: case PLQ_Q6_K: return 0;
+    case PLQ_Q4_0: case PLQ_Q4_0_X8: return 3;   // the integer sum, for the eight-row order
+    case PLQ_Q8_0: case PLQ_Q5_0: case PLQ_Q6_K: return 0;
     case PLQ_Q4_1: case PLQ_Q5_1: return 1;
     case PLQ_Q4_K: return 2;
     default: return -1;
@@ -305,7 +306,7 @@ int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, in
 
 int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                 const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
-    if (type == PLQ_Q4_0 || type == PLQ_Q4_1 || type == PLQ_Q8_0)
+    if (type == PLQ_Q4_0 || type == PLQ_Q4_1 || type == PLQ_Q8_0 || type == PLQ_Q4_0_X8)
         return plq_matmul(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     if (type != PLQ_Q5_0 && type != PLQ_Q5_1 && type != PLQ_Q4_K && type != PLQ_Q6_K) return -1;
     const int64_t blocks = cols / 32;
@@ -355,7 +356,7 @@ int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, in
 
 // MARK: - Several products in one parallel region
 
-/// The products of one fused region and the groups of four rows each starts at.
+/// The products of one fused region and the groups of eight rows each starts at.
 typedef struct {
     const plq_product *products;
     int count;
@@ -363,16 +364,16 @@ typedef struct {
 } many_args;
 
 /// Groups chunk·G/chunks ..< (chunk+1)·G/chunks of the products' rows laid end to end (each product
-/// in whole groups of four rows), each piece run by plq_qmatmul.
+/// in whole groups of eight rows), each piece run by plq_qmatmul.
 static void many_worker(void *context, int chunk, int chunks) {
     const many_args *a = context;
     int64_t lo = a->groups * chunk / chunks, hi = a->groups * (chunk + 1) / chunks, first = 0;
     for (int p = 0; p < a->count && lo < hi; p++) {
         const plq_product *m = a->products + p;
-        const int64_t groups = (m->rows + 3) / 4;
+        const int64_t groups = (m->rows + 7) / 8;
         if (lo < first + groups) {
             const int64_t g0 = lo - first, g1 = (hi < first + groups ? hi : first + groups) - first;
-            const int64_t r0 = 4 * g0, r1 = 4 * g1 < m->rows ? 4 * g1 : m->rows;
+            const int64_t r0 = 8 * g0, r1 = 8 * g1 < m->rows ? 8 * g1 : m->rows;
             plq_qmatmul(m->type, m->weights, m->row_bytes, r0, r1, m->cols, m->x, m->count, m->out, m->ldo, m->accumulate);
             lo = first + g1;
         }
@@ -384,7 +385,7 @@ int plq_qmatmul_many(const plq_product *products, int count) {
     int64_t groups = 0;
     for (int p = 0; p < count; p++) {
         if (plq_activation_sum(products[p].type) < 0) return -1;
-        groups += (products[p].rows + 3) / 4;
+        groups += (products[p].rows + 7) / 8;
     }
     many_args a = {products, count, groups};
     plq_parallel(many_worker, &a);

@@ -43,7 +43,8 @@ static void quantize_row_portable(const float *x, plq_block_q8 *y, int64_t cols,
         y[b].d = round_half(d);
         // ggml stores the block sum as fp16 too, formed from the unrounded scale; with_sum 2
         // keeps it exact, from the rounded scale (d·Σq in Float: the quantized arithmetic's K-quants).
-        y[b].s = with_sum == 2 ? y[b].d * (float)sum : with_sum ? round_half(d * (float)sum) : 0.f;
+        // with_sum 3 stores the integer sum itself.
+        y[b].s = with_sum == 3 ? (float)sum : with_sum == 2 ? y[b].d * (float)sum : with_sum ? round_half(d * (float)sum) : 0.f;
     }
 }
 
@@ -132,7 +133,7 @@ PLQ_AVX2 static void quantize_row_avx2(const float *x, plq_block_q8 *y, int64_t 
         y[b].d = _cvtsh_ss(_cvtss_sh(d, 0));
         if (with_sum) {
             const float sum = (float)hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
-            y[b].s = with_sum == 2 ? y[b].d * sum : _cvtsh_ss(_cvtss_sh(d * sum, 0));
+            y[b].s = with_sum == 3 ? sum : with_sum == 2 ? y[b].d * sum : _cvtsh_ss(_cvtss_sh(d * sum, 0));
         } else y[b].s = 0.f;
         // Pack to bytes; packs interleave 128-bit lanes, the permute restores element order.
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
@@ -420,6 +421,7 @@ void plq_round_half(float *x, int64_t n) {
 
 int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
+    if (type == PLQ_Q4_0_X8) return plq_q4_0_rows8(weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
     const int64_t blocks = cols / 32;
     float (*dot)(int, const uint8_t *, int64_t, const plq_block_q8 *) = dot_portable;
@@ -469,11 +471,12 @@ typedef struct {
     float *out;
 } rows_args;
 
-// One pool chunk's rows: whole groups of four, so a kernel's four-row passes never straddle chunks.
+// One pool chunk's rows: whole groups of eight, so a kernel's four- or eight-row passes never
+// straddle chunks.
 static void rows_worker(void *context, int chunk, int chunks) {
     const rows_args *a = context;
-    const int64_t groups = (a->row1 - a->row0 + 3) / 4;
-    const int64_t lo = a->row0 + 4 * (groups * chunk / chunks), hi = a->row0 + 4 * (groups * (chunk + 1) / chunks);
+    const int64_t groups = (a->row1 - a->row0 + 7) / 8;
+    const int64_t lo = a->row0 + 8 * (groups * chunk / chunks), hi = a->row0 + 8 * (groups * (chunk + 1) / chunks);
     const int64_t end = hi < a->row1 ? hi : a->row1;
     if (lo < end) a->kernel(a->type, a->weights, a->row_bytes, lo, end, a->cols, a->x, a->count, a->out, a->ldo, a->accumulate);
 }
@@ -486,7 +489,7 @@ void plq_rows_parallel(plq_rows_kernel kernel, int type, const uint8_t *weights,
 
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
-    if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0) return -1;
+    if (type != PLQ_Q4_0 && type != PLQ_Q4_1 && type != PLQ_Q8_0 && type != PLQ_Q4_0_X8) return -1;
     plq_rows_parallel(plq_matmul, type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
     return 0;
 }

@@ -26,9 +26,18 @@ typedef struct {
 /// plq_qmatmul all of them.
 enum { PLQ_Q4_0 = 2, PLQ_Q4_1 = 3, PLQ_Q8_0 = 8, PLQ_Q5_0 = 6, PLQ_Q5_1 = 7, PLQ_Q4_K = 12, PLQ_Q6_K = 14 };
 
+/// Q4_0 blocks summed as llama.cpp sums a Q4_0 tensor whose row count is a multiple of 8 (on AVX2
+/// machines it repacks those into interleaved 8-row blocks): per output, one fused multiply-add
+/// per block of the exact integer block sum, acc = fma(Σ(q−8)·y, d_w·d_x, acc). Row ranges start
+/// and end on multiples of 8; activations are quantised with the integer sum (with_sum 3). The
+/// caller chooses it where llama.cpp would repack the tensor; PLQ_Q4_0 sums a row as ggml's
+/// vec_dot does (eight lanes, added at the end).
+enum { PLQ_Q4_0_X8 = 0x102 };
+
 /// Quantises `cols` floats (a multiple of 32) into cols/32 blocks, as ggml's quantize_row_q8_0
 /// (with_sum = 0) or quantize_row_q8_1 (with_sum = 1) does; with_sum = 2 gives Q8_0's blocks with
-/// s = d·Σq exact in Float (d the rounded scale), for plq_qmatmul's Q4_K.
+/// s = d·Σq exact in Float (d the rounded scale), for plq_qmatmul's Q4_K; with_sum = 3 gives them
+/// with s = Σq, the block's integer sum (for PLQ_Q4_0_X8).
 void plq_quantize_row(const float *x, plq_block_q8 *y, int64_t cols, int with_sum);
 
 /// Replaces each row of x (rows × cols, cols a multiple of 32) by its Q8_0 or Q8_1 quantisation
@@ -45,6 +54,12 @@ void plq_round_half(float *x, int64_t n);
 int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
+/// plq_matmul for PLQ_Q4_0_X8 on one kernel: 0 portable C (the definition), 1 AVX2, 2 AVX-512
+/// VNNI; every kernel gives the same bits. Returns -1 when the CPU lacks the kernel or the rows
+/// are not whole groups of 8. (plq_matmul takes the best this CPU has.)
+int plq_q4_0_rows8_with(int kernel, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                        const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
 /// A piece of parallel work: called once per chunk with the chunk's index and the number of chunks.
 typedef void (*plq_work)(void *context, int chunk, int chunks);
 
@@ -56,7 +71,7 @@ typedef void (*plq_work)(void *context, int chunk, int chunks);
 int plq_parallel(plq_work fn, void *context);
 
 /// plq_matmul over rows row0..<row1, split into the chunks of plq_parallel (each chunk takes
-/// a contiguous range of rows in whole groups of four). Same results as plq_matmul.
+/// a contiguous range of rows in whole groups of eight). Same results as plq_matmul.
 int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
@@ -77,7 +92,7 @@ int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row
 int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                          const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
-/// plq_qmatmul split over plq_parallel's chunks (whole groups of four rows). Same results.
+/// plq_qmatmul split over plq_parallel's chunks (whole groups of eight rows). Same results.
 int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                          const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
@@ -96,7 +111,7 @@ typedef struct {
 } plq_product;
 
 /// Several plq_qmatmul products (layers that share an input: q, k and v; gate and up) in one
-/// parallel region, their rows laid end to end and split over the pool in groups of four: one
+/// parallel region, their rows laid end to end and split over the pool in groups of eight: one
 /// start and one wait instead of one per product. Same results. Returns 0, or -1 when a type is
 /// not plq_qmatmul's.
 int plq_qmatmul_many(const plq_product *products, int count);

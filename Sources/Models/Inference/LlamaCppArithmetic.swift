@@ -7,8 +7,8 @@ public enum ForwardArithmetic: String, Sendable {
     /// As llama.cpp computes on a CPU: the activation entering a product with a quantised weight
     /// is itself quantised to 8-bit blocks (ggml's Q8_0 or Q8_1, whichever the weight type pairs
     /// with), and queries, keys, values and attention weights are rounded to fp16 (its f16 KV
-    /// cache); norms, activations, RoPE and attention follow ggml's AVX-512 CPU kernels, so for Q4_1 /
-    /// Q8_0 weights the logits are llama.cpp's bit for bit. Weights held in memory as Float32 (what
+    /// cache); norms, activations, RoPE and attention follow ggml's AVX-512 CPU kernels, so for Q4_0 /
+    /// Q4_1 / Q8_0 weights the logits are llama.cpp's bit for bit. Weights held in memory as Float32 (what
     /// pruning produces) meet Float32 activations.
     case llamaCpp
     /// Float32 everywhere: weights dequantised once, activations never rounded.
@@ -55,6 +55,8 @@ public struct LlamaCppLinear: Sendable {
     public let activation: ActivationQuantization
     /// The stored ggml type of `packed`.
     let type: GGMLType
+    /// The kernel code its products run with (`LlamaCppArithmetic.kernelCode`).
+    let kernel: Int32
     /// The weight's blocks, row after row (empty when the type has no integer kernel here).
     let packed: [UInt8]
     /// Bytes per weight row.
@@ -71,6 +73,7 @@ public struct LlamaCppLinear: Sendable {
         type = info.type
         rows = tensor.rows
         cols = tensor.cols
+        kernel = LlamaCppArithmetic.kernelCode(info.type, rows: tensor.rows)
         guard [.q4_0, .q4_1, .q8_0].contains(info.type) else {
             packed = []
             rowBytes = 0
@@ -115,13 +118,13 @@ public struct LlamaCppLinear: Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let blocks = cols / 32
         var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
-        let sum: Int32 = activation == .q8_1 ? 1 : 0
+        let sum = plq_activation_sum(kernel)   // Q8_1's fp16 sum, or Q4_0's integer sum
         quantized.withUnsafeMutableBufferPointer { q in
             for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
         }
         packed.withUnsafeBufferPointer { w in
             quantized.withUnsafeBufferPointer { q in
-                _ = plq_matmul_parallel(Int32(type.rawValue), w.baseAddress!, Int64(rowBytes), 0, Int64(rows), Int64(cols),
+                _ = plq_matmul_parallel(kernel, w.baseAddress!, Int64(rowBytes), 0, Int64(rows), Int64(cols),
                                         q.baseAddress!, Int64(t), out, Int64(rows), accumulate ? 1 : 0)
             }
         }
@@ -130,6 +133,15 @@ public struct LlamaCppLinear: Sendable {
 
 /// Entry points shared by the llama.cpp-arithmetic paths.
 enum LlamaCppArithmetic {
+    /// The kernel code (PLQ_*) whose summation order is llama.cpp's for a weight stored as `type`
+    /// with `rows` rows. On AVX2 machines llama.cpp repacks every Q4_0 weight it multiplies whose
+    /// rows are whole groups of 8 (a tied head too: it loads the embedding a second time as the
+    /// output) into interleaved 8-row blocks and sums each output one block at a time
+    /// (PLQ_Q4_0_X8); every other weight keeps ggml's row-by-row order.
+    static func kernelCode(_ type: GGMLType, rows: Int) -> Int32 {
+        type == .q4_0 && rows % 8 == 0 ? Int32(PLQ_Q4_0_X8) : Int32(type.rawValue)
+    }
+
     /// Rounds every value to the nearest fp16 in place (llama.cpp's f16 KV cache and f16 products).
     static func roundToHalf(_ x: inout [Float]) {
         x.withUnsafeMutableBufferPointer { p in plq_round_half(p.baseAddress!, Int64(p.count)) }

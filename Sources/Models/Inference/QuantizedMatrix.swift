@@ -28,6 +28,8 @@ public struct QuantizedMatrix: Sendable {
     public let rows: Int, cols: Int
     /// Bytes per row.
     public let rowBytes: Int
+    /// The kernel code its integer products run with (`LlamaCppArithmetic.kernelCode`).
+    let kernel: Int32
     let bytes: Bytes
 
     /// The blocks of `tensor` (a GGUF tensor of a quantised or half type, not F32); nil for any
@@ -39,6 +41,7 @@ public struct QuantizedMatrix: Sendable {
         type = info.type
         rows = tensor.rows
         cols = tensor.cols
+        kernel = LlamaCppArithmetic.kernelCode(info.type, rows: tensor.rows)
         let rowBytes = cols / info.type.blockSize * info.type.bytesPerBlock
         self.rowBytes = rowBytes
         let raw = try file.rawBytes(of: info)
@@ -66,6 +69,7 @@ public struct QuantizedMatrix: Sendable {
         self.rows = rows
         self.cols = cols
         rowBytes = cols / type.blockSize * type.bytesPerBlock
+        kernel = LlamaCppArithmetic.kernelCode(type, rows: rows)
         self.bytes = .owned(bytes)
     }
 
@@ -79,7 +83,7 @@ public struct QuantizedMatrix: Sendable {
     public var storedBytes: Int { rows * rowBytes }
 
     /// Whether products run on integer kernels (else on row chunks dequantised for BLAS).
-    public var hasIntegerKernel: Bool { plq_activation_sum(Int32(type.rawValue)) >= 0 && cols % 32 == 0 }
+    public var hasIntegerKernel: Bool { plq_activation_sum(kernel) >= 0 && cols % 32 == 0 }
 
     /// Calls `body` with the first row's address.
     func withBlocks<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
@@ -113,7 +117,7 @@ public struct QuantizedMatrix: Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard t > 0, rows > 0, cols > 0 else { return }
         if hasIntegerKernel {
-            let kind = Int32(type.rawValue)
+            let kind = kernel
             let quantized = Self.quantizeActivations(x, rows: t, cols: cols, sum: plq_activation_sum(kind))
             withBlocks { w in
                 quantized.withUnsafeBufferPointer { q in
@@ -166,7 +170,7 @@ extension QuantizedMatrix {
                      "products on one input need integer kernels and one width")
         guard t > 0, let cols = matrices.first?.cols else { return }
         // The activation rows in each block form the matrices need, one form after another.
-        let sums = matrices.map { plq_activation_sum(Int32($0.type.rawValue)) }
+        let sums = matrices.map { plq_activation_sum($0.kernel) }
         var forms: [Int32] = []
         for sum in sums where !forms.contains(sum) { forms.append(sum) }
         let perForm = t * (cols / 32)
@@ -174,7 +178,7 @@ extension QuantizedMatrix {
         withBlocks(of: matrices[...]) { blocks in
             quantized.withUnsafeBufferPointer { q in
                 let products = matrices.indices.map { i in
-                    plq_product(type: Int32(matrices[i].type.rawValue), weights: blocks[i].assumingMemoryBound(to: UInt8.self),
+                    plq_product(type: matrices[i].kernel, weights: blocks[i].assumingMemoryBound(to: UInt8.self),
                                 row_bytes: Int64(matrices[i].rowBytes), rows: Int64(matrices[i].rows), cols: Int64(cols),
                                 x: q.baseAddress! + forms.firstIndex(of: sums[i])! * perForm, count: Int64(t),
                                 out: outs[i], ldo: Int64(matrices[i].rows), accumulate: 0)
