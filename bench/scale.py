@@ -14,7 +14,7 @@ bench records "refused" with the message, and itself stops a child whose RSS pas
 ("stopped: rss cap", which means PruneLang failed to refuse) or that runs past --timeout.
 
     bench/run scale [--shape 7b|1b|tiny] [--workdir /tmp] [--model PATH] [--keep]
-                    [--steps load spectra train prune ppl generate wanda sparsegpt] [--episodes 20] [--ratio 0.3]
+                    [--steps load spectra train prune ppl generate wanda sparsegpt slicegpt] [--episodes 20] [--ratio 0.3]
                     [--spectra-matrices 224] [--timeout 1800] [--rss-cap 12G] [--threads 2]
 
 --spectra-matrices N times the first N of the 224 matrices (block order, q k v o gate up down) and
@@ -37,6 +37,7 @@ GOALS = {
     "generate": "within 1.5x llama.cpp's time, peak RSS <= 1.5x llama.cpp's",
     "wanda": "fits: sequential over blocks, one block's activations and Float32 linears at a time; time per block recorded",
     "sparsegpt": "fits: sequential over blocks, one block's activations and Float32 linears at a time; time per block recorded",
+    "slicegpt": "fits: sequential over blocks, one block's activations and Float32 linears at a time; time per block recorded",
 }
 
 
@@ -294,19 +295,21 @@ def main():
                 extra["rss_ratio"] = round(r["peak_rss_mib"] / max(1, ref["peak_rss_mib"]), 2)
                 extra["result"] = r["stdout"].strip()[-200:]
             report("generate", r, **extra)
-        for method in ("wanda", "sparsegpt"):
+        for method, ratio in (("wanda", 0.5), ("sparsegpt", 0.5), ("slicegpt", 0.25)):
             if method not in args.steps:
                 continue
-            # Calibrated, sequential over blocks; the pruned linears go to disk as Q8_0 (TensorSpill)
-            # because their Float32 form does not fit. Per-block seconds from the progress lines.
-            script = (f'm = load({q})\ns = prune(m, "{method}", ratio=0.5, calib={args.calib})\n'
+            # Calibrated, sequential over blocks; the pruned (SliceGPT: rotated and sliced) linears
+            # go to disk as Q8_0 (TensorSpill) because their Float32 form does not fit. Per-block
+            # seconds from the progress lines.
+            script = (f'm = load({q})\ns = prune(m, "{method}", ratio={ratio}, calib={args.calib})\n'
                       f'print(s)\nprint(ppl(s, data={json.dumps(wikitext())}, ctx=128, windows=1))\n')
             r = prunelang(args.binary, script, args, env)
-            extra = {"ratio": 0.5, "calib_windows": args.calib, "blocks": blocks}
+            extra = {"ratio": ratio, "calib_windows": args.calib, "blocks": blocks}
             # `prunelang run` writes a progress line at most every 10 s with the stage's seconds so
-            # far: "wanda (sequential, 1 windows) · ... 5/32 [38.2 s]"
-            beats = [(int(m.group(1)), float(m.group(2))) for m in
-                     re.finditer(r"sequential.* (\d+)/\d+ \[([\d.]+) s\]", r["stderr"])]
+            # far: "wanda (sequential, 1 windows) · ... 5/32 [38.2 s]", "slicegpt rotating and
+            # slicing ... 5/32 [61.0 s]"
+            beats = [(int(m.group(1)), float(m.group(3))) for m in
+                     re.finditer(r"(?:sequential|slicing).* (\d+)/(\d+) \[([\d.]+) s\]", r["stderr"]) if int(m.group(2)) == blocks]
             if len(beats) >= 2 and beats[-1][0] > beats[0][0]:
                 extra["seconds_per_block"] = round((beats[-1][1] - beats[0][1]) / (beats[-1][0] - beats[0][0]), 1)
                 extra["seconds_per_block_from"] = f"progress lines, blocks {beats[0][0]}-{beats[-1][0]}"

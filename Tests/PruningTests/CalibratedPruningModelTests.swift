@@ -153,6 +153,45 @@ struct CalibratedPruningModelTests {
         #expect(throws: ModelError.self) { try ModelWriter.save(sliced, to: dir.appendingPathComponent("x.gguf").path) }
     }
 
+    @Test func sliceGPTKeepsItsSlicedLinearsOnDiskWithTheSameRotations() throws {
+        // What a 7B-shaped model gets by default: one block's Float32 linears in memory at a time,
+        // each block's rotated, sliced linears written to disk as soon as they are made (Q8_0 where
+        // the rows are whole blocks of 32, F16 for the 456-wide inputs of q/k/v/gate/up). The
+        // streams go on through the Float32 block, so every rotation is the in-memory run's.
+        let m = try Self.model.get()
+        let samples = Array(try Self.sliceSamples.get().prefix(1))
+        let inMemory = try SliceGPT.prune(m, ratio: 0.2, samples: samples)
+        let onDisk = try SliceGPT.prune(m, ratio: 0.2, samples: samples, spill: TensorSpill())
+        #expect(onDisk.config.residualSize == 456)
+        for b in 0..<m.blockCount {
+            for role in PrunableLinears.roles {
+                let t = try #require(onDisk.tensor(role, block: b))
+                #expect(t.isSpilled && t.typeName == (t.cols % 32 == 0 ? "Q8_0" : "F16"), "block \(b) \(role.rawValue)")
+            }
+            for role in [TensorRole.attentionShortcut, .ffnShortcut] {
+                #expect(try onDisk.matrix(role, block: b).data == inMemory.matrix(role, block: b).data, "block \(b) \(role.rawValue)")
+            }
+        }
+        #expect(try onDisk.matrix(.tokenEmbedding).data == inMemory.matrix(.tokenEmbedding).data)
+        #expect(try onDisk.matrix(.outputHead).data == inMemory.matrix(.outputHead).data)
+        // The linears are the in-memory ones to within half a Q8_0 step of their 32-value block
+        // (plus the fp16 scale's own rounding, 2⁻¹¹ of the value), or F16's rounding alone.
+        for (b, role) in [(0, TensorRole.attentionQuery), (17, .ffnDown), (29, .ffnGate), (29, .attentionOutput)] {
+            let a = try inMemory.matrix(role, block: b), s = try onDisk.matrix(role, block: b)
+            let q8 = try #require(onDisk.tensor(role, block: b)).typeName == "Q8_0"
+            var worst = 0.0
+            for start in stride(from: 0, to: a.data.count, by: 32) {
+                let step = q8 ? Double(a.data[start..<(start + 32)].map(abs).max()!) / 127 : 0
+                for i in start..<(start + 32) {
+                    worst = max(worst, abs(Double(a.data[i] - s.data[i])) - (step / 2 + abs(Double(a.data[i])) * 0x1p-11) * 1.001)
+                }
+            }
+            #expect(worst <= 1e-6, "block \(b) \(role.rawValue): a value moved by more than half a Q8_0 step")
+        }
+        let p1 = try perplexity(inMemory), p2 = try perplexity(onDisk)
+        #expect(abs(p2 - p1) <= 0.05 * p1, "perplexity on disk \(p2) against in memory \(p1)")
+    }
+
     @Test func shortGPTDropsTheLeastInfluentialBlocks() throws {
         #expect(ShortGPT.chooseBlocks(influence: [0.5, 0.1, 0.3, 0.05, 0.2], count: 2) == [1, 3])
         #expect(try ShortGPT.removedCount(blocks: 30, ratio: 0.1) == 3)

@@ -172,31 +172,41 @@ public struct LlamaWeights: Sendable {
             denseEmbedding = try model.matrix(.tokenEmbedding)
         }
         outputNorm = try model.matrix(.outputNorm).data
-        /// The linear of the tensor at `role`; `weight` is its values when already read.
-        func linear(_ role: TensorRole, block: Int? = nil, weight: Matrix? = nil) throws -> Linear {
-            guard let t = model.tensor(role, block: block) else {
-                throw ModelError.missingTensor(model: model.name, place: model.describe(TensorPlace(role, block: block)))
-            }
-            return try Linear(t, arithmetic: arithmetic, weight: weight)
-        }
         // A tied head is the embedding: the same matrix (or blocks), and the embedding's stored form.
         headSharesEmbedding = !model.has(.outputHead)
         if model.has(.outputHead) {
-            head = try linear(.outputHead)
+            head = try Self.linear(model, .outputHead, arithmetic: arithmetic)
         } else if let embeddingBlocks {
             head = Linear(blocks: embeddingBlocks)
         } else {
-            head = try linear(.tokenEmbedding, weight: denseEmbedding)
+            head = try Self.linear(model, .tokenEmbedding, arithmetic: arithmetic, weight: denseEmbedding)
         }
-        blocks = try (0..<model.blockCount).map { b in
-            Block(attentionNorm: try model.matrix(.attentionNorm, block: b).data,
-                  query: try linear(.attentionQuery, block: b), key: try linear(.attentionKey, block: b),
-                  value: try linear(.attentionValue, block: b), output: try linear(.attentionOutput, block: b),
-                  ffnNorm: try model.matrix(.ffnNorm, block: b).data,
-                  gate: try linear(.ffnGate, block: b), up: try linear(.ffnUp, block: b), down: try linear(.ffnDown, block: b),
-                  attentionShortcut: model.has(.attentionShortcut, block: b) ? try model.matrix(.attentionShortcut, block: b) : nil,
-                  ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil)
+        blocks = try (0..<model.blockCount).map { try Self.block($0, of: model, arithmetic: arithmetic) }
+    }
+
+    /// Block `b` of `model` alone in `arithmetic` (no memory check): what a pass that needs one
+    /// block's Float32 linears at a time reads (SliceGPT on a model whose Float32 weights do not fit).
+    public static func block(_ b: Int, of model: Model, arithmetic: ForwardArithmetic) throws -> Block {
+        Block(attentionNorm: try model.matrix(.attentionNorm, block: b).data,
+              query: try linear(model, .attentionQuery, block: b, arithmetic: arithmetic),
+              key: try linear(model, .attentionKey, block: b, arithmetic: arithmetic),
+              value: try linear(model, .attentionValue, block: b, arithmetic: arithmetic),
+              output: try linear(model, .attentionOutput, block: b, arithmetic: arithmetic),
+              ffnNorm: try model.matrix(.ffnNorm, block: b).data,
+              gate: try linear(model, .ffnGate, block: b, arithmetic: arithmetic),
+              up: try linear(model, .ffnUp, block: b, arithmetic: arithmetic),
+              down: try linear(model, .ffnDown, block: b, arithmetic: arithmetic),
+              attentionShortcut: model.has(.attentionShortcut, block: b) ? try model.matrix(.attentionShortcut, block: b) : nil,
+              ffnShortcut: model.has(.ffnShortcut, block: b) ? try model.matrix(.ffnShortcut, block: b) : nil)
+    }
+
+    /// The linear of the tensor at `role`; `weight` is its values when already read.
+    private static func linear(_ model: Model, _ role: TensorRole, block: Int? = nil, arithmetic: ForwardArithmetic,
+                               weight: Matrix? = nil) throws -> Linear {
+        guard let t = model.tensor(role, block: block) else {
+            throw ModelError.missingTensor(model: model.name, place: model.describe(TensorPlace(role, block: block)))
         }
+        return try Linear(t, arithmetic: arithmetic, weight: weight)
     }
 
     /// Bytes the weights keep resident: every linear's `residentBytes`, the embedding (Float32 or

@@ -31,44 +31,55 @@ public enum SliceGPT {
 
     /// `model` rotated and sliced at `ratio` with calibration windows `samples`;
     /// `progress` hears of each finished block and stops the run by throwing.
-    public static func prune(_ model: Model, ratio: Double, samples: [[Int32]],
+    ///
+    /// Where the model's linears would not fit in memory as Float32
+    /// (`CalibratedUnstructured.spillsByDefault`), or when `spill` is given, memory holds one
+    /// block's Float32 linears at a time: the others stay as stored, and each block's rotated,
+    /// sliced linears are kept on disk (`TensorSpill`, Q8_0 unless said otherwise; F16 for a
+    /// matrix whose rows are not whole blocks of that type) as soon as they are made. The
+    /// embedding, the head and the shortcut matrices (k × k) stay in memory.
+    public static func prune(_ model: Model, ratio: Double, samples: [[Int32]], spill asked: TensorSpill? = nil,
                              progress: ProgressReporter = .none) throws -> Model {
         guard model.config.residualSize == nil else { throw PruningError("model '\(model.name)' is already sliced") }
         guard !samples.isEmpty else { throw PruningError("SliceGPT needs at least one calibration window") }
         let d = model.config.hiddenSize
         let k = try slicedWidth(hidden: d, ratio: ratio)
-        let dense = try LlamaWeights(model)
+        let spill = asked ?? (CalibratedUnstructured.spillsByDefault(model) ? TensorSpill() : nil)
+        // Streaming, the weights stay as stored and each block is read in Float32 when its turn comes.
+        let dense = try LlamaWeights(model, arithmetic: spill == nil ? .float32 : .quantized)
         var config = model.config
         config.residualSize = k
         config.tiedOutputHead = false
         let ones = [Float](repeating: 1, count: k)
 
-        // Fold the norms into the linears that follow them.
-        let folded = dense.blocks.map { b -> LlamaWeights.Block in
-            var f = b
-            f.query.weight = scaleColumns(b.query.weight, b.attentionNorm); f.key.weight = scaleColumns(b.key.weight, b.attentionNorm)
-            f.value.weight = scaleColumns(b.value.weight, b.attentionNorm)
-            f.gate.weight = scaleColumns(b.gate.weight, b.ffnNorm); f.up.weight = scaleColumns(b.up.weight, b.ffnNorm)
+        /// Block b with its norms folded into the linears that read them.
+        func folded(_ b: Int) throws -> LlamaWeights.Block {
+            let stored = spill == nil ? dense.blocks[b] : try LlamaWeights.block(b, of: model, arithmetic: .float32)
+            var f = stored
+            f.query.weight = scaleColumns(stored.query.weight, stored.attentionNorm)
+            f.key.weight = scaleColumns(stored.key.weight, stored.attentionNorm)
+            f.value.weight = scaleColumns(stored.value.weight, stored.attentionNorm)
+            f.gate.weight = scaleColumns(stored.gate.weight, stored.ffnNorm)
+            f.up.weight = scaleColumns(stored.up.weight, stored.ffnNorm)
             f.attentionNorm = [Float](repeating: 1, count: d); f.ffnNorm = f.attentionNorm
             return f
         }
-        let head = scaleColumns(dense.head.weight, dense.outputNorm)
 
-        // The forward pass whose blocks are replaced as they are sliced (its config already says
-        // k for the stream; the norms read the original d from hiddenSize).
+        // The forward pass whose block b is replaced by its rotated form before it runs (its config
+        // already says k for the stream; the norms read the original d from hiddenSize). Each block
+        // runs once, on the streams the blocks before it produced.
         var working = dense
         working.config = config
-        working.blocks = folded
         var forward = LlamaForward(weights: working)
         var streams = try samples.map { try LlamaForward(weights: dense).embed($0) }
         var q = try ResidualPCA.directions(streams, width: d, keep: k).q
         streams = try streams.map { try rotate($0, width: d, by: q) }
         var out = model
         out.config = config
-        out.set(.tokenEmbedding, to: try matmul(dense.embedding, q))
-        for b in 0..<folded.count {
+        out.set(.tokenEmbedding, to: try matmul(spill == nil ? dense.embedding : try model.matrix(.tokenEmbedding), q))
+        for b in 0..<model.blockCount {
             try progress.check()
-            let f = folded[b]
+            let f = try folded(b)
             // Attention reads the rotated, sliced stream; its output and the shortcut stay in
             // the original basis until the PCA of the stream after attention is known.
             var block = f
@@ -91,18 +102,37 @@ public enum SliceGPT {
             let qOut = try ResidualPCA.directions(outs, width: d, keep: k).q
             block.down.weight = try matmul(qOut, f.down.weight, transposeA: true)
             block.ffnShortcut = try matmul(qMid, qOut, transposeA: true)
-            forward.weights.blocks[b] = block
             streams = try outs.map { try rotate($0, width: d, by: qOut) }
             q = qOut
-            for role in PrunableLinears.roles { out.set(role, block: b, to: block[role].weight) }
+            if let spill {
+                let names = try PrunableLinears.roles.map { role -> String in
+                    guard let t = model.tensor(role, block: b) else { throw PruningError("block \(b) has no \(role.rawValue)") }
+                    return t.name
+                }
+                // A sliced width need not be whole blocks of the spill's type (456 of SmolLM2's 576 is
+                // a multiple of 8, not of 32): those matrices go to disk as F16.
+                let fallback = TensorSpill(type: .f16, folder: spill.folder)
+                for (target, fits) in [(spill, true), (fallback, false)] {
+                    let chosen = PrunableLinears.roles.indices.filter { (block[PrunableLinears.roles[$0]].weight.cols % spill.type.blockSize == 0) == fits }
+                    guard !chosen.isEmpty else { continue }
+                    let stored = try target.store(chosen.map { (names[$0], block[PrunableLinears.roles[$0]].weight) })
+                    for (i, t) in zip(chosen, stored) { out.setView(PrunableLinears.roles[i], block: b, to: t) }
+                }
+                forward.weights.blocks[b] = dense.blocks[b]   // it has run: let its Float32 go
+            } else {
+                forward.weights.blocks[b] = block
+                for role in PrunableLinears.roles { out.set(role, block: b, to: block[role].weight) }
+            }
             out.set(.attentionShortcut, block: b, to: block.attentionShortcut!)
             out.set(.ffnShortcut, block: b, to: block.ffnShortcut!)
             out.set(.attentionNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
             out.set(.ffnNorm, block: b, to: try Matrix(rows: 1, cols: k, data: ones))
-            try progress.report("slicegpt rotating and slicing", done: b + 1, total: folded.count)
+            try progress.report("slicegpt rotating and slicing", done: b + 1, total: model.blockCount)
         }
         out.set(.outputNorm, to: try Matrix(rows: 1, cols: k, data: ones))
-        out.set(.outputHead, to: try matmul(head, q))
+        // Streaming, the Float32 embedding and head are read only when needed, one at a time.
+        let head = spill == nil ? dense.head.weight : try model.matrix(model.has(.outputHead) ? .outputHead : .tokenEmbedding)
+        out.set(.outputHead, to: try matmul(scaleColumns(head, dense.outputNorm), q))
         try ModelShapes.check(out)
         return out
     }
