@@ -124,7 +124,7 @@ public enum PruneMethods {
         heads,
         PruneMethod(name: "slicegpt", summary: "rotate the residual stream onto its principal components and slice it (SliceGPT)",
                     ratioMeaning: "the fraction of the hidden size d sliced away",
-                    details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form.",
+                    details: "Folds the RMSNorm scales into the linears (untying a tied head), rotates the residual stream onto the principal components of calibration activations and slices it to (1−ratio)·d, rounded down to a multiple of 8, with shortcut matrices on the residual connections. The result saves as safetensors only: llama.cpp cannot load the shortcut form. Sequential over blocks: where the model's Float32 linears would take more than half the available memory (a 7B-shaped model), memory holds one block's at a time and each block's rotated, sliced linears are kept on disk as Q8_0 (F16 where a row is not whole blocks of 32) as soon as they are made (a note says so); the rotations are the same either way.",
                     options: calibration, needsCalibration: true, architectures: [.llama]) { m, r, p in
             try SliceGPT.prune(m, ratio: r.ratios[0], samples: try r.calibration.windows(for: m, seed: r.seed), progress: p)
         },
