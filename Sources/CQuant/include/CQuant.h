@@ -22,8 +22,8 @@ typedef struct {
     int8_t qs[32];
 } plq_block_q8;
 
-/// ggml type ids accepted as weights (the values GGUF stores): plq_matmul takes the first three,
-/// plq_qmatmul all of them.
+/// ggml type ids accepted as weights (the values GGUF stores): plq_matmul takes the first three
+/// (and PLQ_Q4_0_X8 below), plq_qmatmul all of them.
 enum { PLQ_Q4_0 = 2, PLQ_Q4_1 = 3, PLQ_Q8_0 = 8, PLQ_Q5_0 = 6, PLQ_Q5_1 = 7, PLQ_Q4_K = 12, PLQ_Q6_K = 14 };
 
 /// Q4_0 blocks summed as llama.cpp sums a Q4_0 tensor whose row count is a multiple of 8 (on AVX2
@@ -49,7 +49,7 @@ void plq_round_half(float *x, int64_t n);
 
 /// out[i·ldo + r] = (or += when accumulate) dot(weight row r, activation row i) for r in
 /// row0..<row1 and i in 0..<count; weights are rows of `row_bytes` bytes of ggml blocks of `type`
-/// (PLQ_*), each activation row is cols/32 blocks, quantised with the sum when type is PLQ_Q4_1.
+/// (PLQ_*), each activation row is cols/32 blocks, quantised with plq_activation_sum(type)'s sum.
 /// Returns 0, or -1 for an unsupported type.
 int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
@@ -76,7 +76,7 @@ int plq_matmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
 /// The `with_sum` of plq_quantize_row that activations entering a product with `type` need
-/// (0, 1 or 2), or -1 when plq_qmatmul does not take the type.
+/// (0, 1, 2 or 3), or -1 when plq_qmatmul does not take the type.
 int plq_activation_sum(int type);
 
 /// plq_matmul for every PLQ_* type (the quantized arithmetic's products on stored blocks):

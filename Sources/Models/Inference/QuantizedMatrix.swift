@@ -117,11 +117,10 @@ public struct QuantizedMatrix: Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         guard t > 0, rows > 0, cols > 0 else { return }
         if hasIntegerKernel {
-            let kind = kernel
-            let quantized = Self.quantizeActivations(x, rows: t, cols: cols, sum: plq_activation_sum(kind))
+            let quantized = Self.quantizeActivations(x, rows: t, cols: cols, sum: plq_activation_sum(kernel))
             withBlocks { w in
                 quantized.withUnsafeBufferPointer { q in
-                    _ = plq_qmatmul_parallel(kind, w.assumingMemoryBound(to: UInt8.self), Int64(rowBytes), 0, Int64(rows), Int64(cols),
+                    _ = plq_qmatmul_parallel(kernel, w.assumingMemoryBound(to: UInt8.self), Int64(rowBytes), 0, Int64(rows), Int64(cols),
                                              q.baseAddress!, Int64(t), out, Int64(rows), accumulate ? 1 : 0)
                 }
             }
