@@ -9,6 +9,17 @@ int plq_have_avx2_fma(void);
 
 #include "CQuant.h"
 
+#include <string.h>
+
+/// The float value of the fp16 stored (little-endian) at p, which need not be aligned.
+static inline float plq_read_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    _Float16 v;
+    memcpy(&v, &h, 2);
+    return (float)v;
+}
+
 /// A row-range product kernel (plq_matmul, plq_qmatmul): rows row0..<row1 of the weights against
 /// `count` activation rows.
 typedef int (*plq_rows_kernel)(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,

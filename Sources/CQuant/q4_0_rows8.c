@@ -27,14 +27,6 @@
 #define PLQ_R8_X86 1
 #endif
 
-static inline float r8_half(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    _Float16 v;
-    memcpy(&v, &h, 2);
-    return (float)v;
-}
-
 /// The definition: rows row0..<row1 against `count` activation rows, one value at a time.
 static void r8_portable(const uint8_t *w, int64_t row_bytes, int64_t row0, int64_t row1, int64_t blocks,
                         const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
@@ -47,7 +39,7 @@ static void r8_portable(const uint8_t *w, int64_t row_bytes, int64_t row0, int64
                 const uint8_t *blk = row + b * 18, *qs = blk + 2;
                 int sum = 0;
                 for (int j = 0; j < 16; j++) sum += ((qs[j] & 0x0F) - 8) * y[b].qs[j] + ((qs[j] >> 4) - 8) * y[b].qs[j + 16];
-                acc = fmaf((float)sum, r8_half(blk) * y[b].d, acc);
+                acc = fmaf((float)sum, plq_read_half(blk) * y[b].d, acc);
             }
             if (accumulate) out[i * ldo + r] += acc; else out[i * ldo + r] = acc;
         }

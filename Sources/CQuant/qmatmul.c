@@ -19,14 +19,6 @@
 #define PLQ_QX86 1
 #endif
 
-static inline float q_half(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    _Float16 v;
-    memcpy(&v, &h, 2);
-    return (float)v;
-}
-
 /// The 6-bit scale and minimum of sub-block j (0..7) of a Q4_K block's 12 packed bytes.
 static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
     if (j < 4) {
@@ -67,7 +59,7 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
                 const int hi = (b[6 + l] >> 4) | (((qh >> (l + 16)) & 1) << 4);
                 sum += (lo - 16) * y->qs[l] + (hi - 16) * y->qs[l + 16];
             }
-            total += q_half(b) * y->d * (float)sum;
+            total += plq_read_half(b) * y->d * (float)sum;
             break;
         }
         case PLQ_Q5_1: {
@@ -80,7 +72,7 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
                 const int hi = (b[8 + l] >> 4) | (((qh >> (l + 16)) & 1) << 4);
                 sum += lo * y->qs[l] + hi * y->qs[l + 16];
             }
-            total += q_half(b) * y->d * (float)sum + q_half(b + 2) * y->s;
+            total += plq_read_half(b) * y->d * (float)sum + plq_read_half(b + 2) * y->s;
             break;
         }
         case PLQ_Q4_K: {
@@ -92,7 +84,7 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
             const int shift = 4 * (j % 2);
             int sum = 0;
             for (int l = 0; l < 32; l++) sum += ((q[l] >> shift) & 0x0F) * y->qs[l];
-            total += q_half(b) * (float)sc * y->d * (float)sum - q_half(b + 2) * (float)m * y->s;
+            total += plq_read_half(b) * (float)sc * y->d * (float)sum - plq_read_half(b + 2) * (float)m * y->s;
             break;
         }
         case PLQ_Q6_K: {
@@ -100,7 +92,7 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
             const int j = (int)(k % 8), g = j / 4, t = j % 4;
             const uint8_t *ql = b + 64 * g + 32 * (t % 2), *qh = b + 128 + 32 * g;
             const int lshift = 4 * (t / 2), hshift = 2 * t;
-            const float d = q_half(b + 208);
+            const float d = plq_read_half(b + 208);
             for (int half = 0; half < 2; half++) {
                 int sum = 0;
                 for (int l = 16 * half; l < 16 * half + 16; l++) {
@@ -166,7 +158,7 @@ typedef struct {
 
 PLQ_QINLINE void q_decode_super(int type, const uint8_t *b, q_super *s) {
     if (type == PLQ_Q4_K) {
-        const float d = q_half(b), dmin = q_half(b + 2);
+        const float d = plq_read_half(b), dmin = plq_read_half(b + 2);
         for (int j = 0; j < 8; j++) {
             int sc, m;
             scale_min_k4(j, b + 4, &sc, &m);
@@ -174,7 +166,7 @@ PLQ_QINLINE void q_decode_super(int type, const uint8_t *b, q_super *s) {
             s->b[j] = dmin * (float)m;
         }
     } else {   // Q6_K
-        const float d = q_half(b + 208);
+        const float d = plq_read_half(b + 208);
         for (int j = 0; j < 16; j++) s->a[j] = d * (float)(int8_t)b[192 + j];
     }
 }
@@ -185,13 +177,13 @@ PLQ_QINLINE q_sub q_decode(int type, const uint8_t *b, int j, const q_super *s) 
     switch (type) {
     case PLQ_Q5_0:
         r.q = _mm256_sub_epi8(_mm256_or_si256(q_nibbles(b + 6), q_high_bits(b + 2)), _mm256_set1_epi8(16));
-        r.scale = _mm256_set1_ps(q_half(b));
+        r.scale = _mm256_set1_ps(plq_read_half(b));
         r.min = 0;
         break;
     case PLQ_Q5_1:
         r.q = _mm256_or_si256(q_nibbles(b + 8), q_high_bits(b + 4));
-        r.scale = _mm256_set1_ps(q_half(b));
-        r.min = q_half(b + 2);
+        r.scale = _mm256_set1_ps(plq_read_half(b));
+        r.min = plq_read_half(b + 2);
         break;
     case PLQ_Q4_K: {
         const __m256i raw = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * (j / 2)));

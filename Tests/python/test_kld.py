@@ -3,29 +3,20 @@
 (llama.cpp's dequantisation of the Q4_1 file), m = llama.cpp's own Q4_K_M of that copy. The two
 sides run different arithmetic (llama.cpp quantises activations for its quantised dot products), so
 the statistics agree to a tolerance, not to the bit. Skips without the model or llama-cpp-python."""
-import ctypes
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN
 
 llama_cpp = pytest.importorskip("llama_cpp")
+from llama_reference import SMOLLM as MODEL, WIKI, llama_quantize as quantize
 
-MODEL = ROOT / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-WIKI = ROOT.parent / "shared" / "data" / "wikitext-2-raw" / "wiki.test.raw"
 CTX, WINDOWS = 128, 2
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() or not BIN.exists() or not WIKI.exists(),
                                 reason="needs SmolLM2, WikiText-2 (../shared/data) and a release build")
-
-
-def quantize(src, dst, ftype, requantize=False):
-    llama_cpp.llama_backend_init()
-    p = llama_cpp.llama_model_quantize_default_params()
-    p.ftype, p.allow_requantize, p.nthread = ftype, requantize, 2
-    assert llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(p)) == 0
 
 
 def logits(path, tokens):

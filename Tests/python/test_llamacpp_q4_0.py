@@ -4,29 +4,20 @@ interleaved blocks of 8 rows on AVX2 machines and sums each output block by bloc
 PruneLang's PLQ_Q4_0_X8 kernels sum in that order from the stored blocks. The model is llama.cpp's
 own pure Q4_0 quantisation of SmolLM2-135M (every tensor Q4_0, the tied head included), the text
 two 128-token windows of WikiText-2. Skips without the model, WikiText-2 or llama-cpp-python."""
-import ctypes
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN
 
 llama_cpp = pytest.importorskip("llama_cpp")
+from llama_reference import SMOLLM as MODEL, WIKI, llama_quantize as quantize
 
-MODEL = ROOT / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
-WIKI = ROOT.parent / "shared" / "data" / "wikitext-2-raw" / "wiki.test.raw"
 CTX, WINDOWS = 128, 2
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() or not BIN.exists() or not WIKI.exists(),
                                 reason="needs SmolLM2, WikiText-2 (../shared/data) and a release build")
-
-
-def quantize(src, dst, ftype, pure=False, requantize=False):
-    llama_cpp.llama_backend_init()
-    p = llama_cpp.llama_model_quantize_default_params()
-    p.ftype, p.pure, p.allow_requantize, p.nthread = ftype, pure, requantize, 2
-    assert llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(p)) == 0
 
 
 def test_llamacpp_arithmetic_is_llama_cpps_perplexity_on_q4_0(tmp_path):

@@ -3,33 +3,22 @@
 importance matrix) and by PruneLang's `save(load(copy), path, type=preset)`; every tensor must
 get the same ggml type and the same bytes. Skips when the model or llama-cpp-python is missing.
 Slow (about a minute per preset on two cores)."""
-import ctypes
-import pathlib
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN
 
 gguf = pytest.importorskip("gguf")
 llama_cpp = pytest.importorskip("llama_cpp")
+from llama_reference import SMOLLM as MODEL, llama_quantize
 
-MODEL = ROOT / "models" / "smollm2-135m" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 # PruneLang's type= name and llama.cpp's llama_ftype.
 PRESETS = [("q8_0", 7), ("q6_k", 18), ("q5_k_m", 17), ("q4_k_m", 15), ("q3_k_m", 12), ("q2_k", 10),
            ("q4_1", 3), ("q5_0", 8), ("q5_1", 9)]
 
 pytestmark = pytest.mark.skipif(not MODEL.exists() or not BIN.exists(), reason="needs SmolLM2 (scripts/fetch-models) and a release build")
-
-
-def llama_quantize(src, dst, ftype, requantize=False):
-    llama_cpp.llama_backend_init()
-    p = llama_cpp.llama_model_quantize_default_params()
-    p.ftype = ftype
-    p.allow_requantize = requantize
-    p.nthread = 2
-    assert llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(p)) == 0
 
 
 @pytest.fixture(scope="module")
