@@ -91,9 +91,10 @@ extension BuiltinRegistry {
                 .optional("coded_bits", "number", default: .none, "number form: bits per non-zero after entropy coding (default: bits, no coding)"),
                 .optional("blocks", "list", default: .none, "model form: only these blocks (and no embeddings or head)"),
                 .optional("base", "model", default: .none, "model form: the unpruned model, so that rows removed by structured pruning count in the dense stage"),
+                .optional("stored", "bool", default: .bool(false), "model form: code each weight matrix's GGUF blocks as the file stores them (llama.cpp's types) instead of re-quantising"),
             ],
             returns: "record {table, figure, dense_bytes, pruned_bytes, quantized_bytes, coded_bytes, bits_per_weight, ...}", category: "compression",
-            doc: "The bytes a model (or a matrix) takes at each stage: dense Float32 → pruned (structured: rows gone; unstructured: non-zeros in Float32 plus the sparsity pattern) → k-bit quantised (packed codes of the survivors, the pattern, Float32 scales and for asymmetric 32-bit zero points) → entropy-coded (the survivors' codes really coded with rANS, plus its frequency table, the pattern, and the scales coded losslessly by byte planes). The pattern is costed three ways — a bitmap (1 bit per weight), Huffman-coded runs of zeros, ⌈log₂ n⌉-bit positions — and the cheapest is charged; when storing every weight's code without a pattern is smaller (a few stray zeros), that is used instead (\"dense codes\"). Returns a record: `table` per tensor (with totals), `figure` (the stages in MB), the four totals in bytes, `bits_per_weight` per stage (per dense weight) and `pattern_bytes`. The number form does the arithmetic for `m` parameters with `sparsity` and `coded_bits` (the lecture's exercise), and adds what the exercise ignores: the pattern's cost at random positions (bitmap, run-length entropy n·H(1 − sparsity), positions), `honest_bytes` = coded + the cheapest pattern.",
+            doc: "The bytes a model (or a matrix) takes at each stage: dense Float32 → pruned (structured: rows gone; unstructured: non-zeros in Float32 plus the sparsity pattern) → k-bit quantised (packed codes of the survivors, the pattern, Float32 scales and for asymmetric 32-bit zero points) → entropy-coded (the survivors' codes really coded with rANS, plus its frequency table, the pattern, and the scales coded losslessly by byte planes). The pattern is costed three ways — a bitmap (1 bit per weight), Huffman-coded runs of zeros, ⌈log₂ n⌉-bit positions — and the cheapest is charged; when storing every weight's code without a pattern is smaller (a few stray zeros), that is used instead (\"dense codes\"). Returns a record: `table` per tensor (with totals), `figure` (the stages in MB), the four totals in bytes, `bits_per_weight` per stage (per dense weight) and `pattern_bytes`. With `stored=true` a model loaded from GGUF is measured as its file stores it: each field of each block type (fp16 scales by byte plane, packed 4-bit codes as nibbles, 8-bit codes, packed sub-block scales) is one stream over the tensor's blocks, coded with its own rANS code or kept raw where smaller, losslessly; the record has `table`, `weights`, `stored_bytes`, `coded_bytes` and `bits_per_weight` {stored, coded}. The number form does the arithmetic for `m` parameters with `sparsity` and `coded_bits` (the lecture's exercise), and adds what the exercise ignores: the pattern's cost at random positions (bitmap, run-length entropy n·H(1 − sparsity), positions), `honest_bytes` = coded + the cheapest pattern.",
             example: "e = compressed_size(100e6, sparsity=0.9, bits=4, coded_bits=1.5)\n[e.coded_bytes / 1e6, e.honest_bytes / 1e6]\nc = compressed_size(randn(64, 64, seed=0), bits=4, per=\"row\")\nc.bits_per_weight") { a in
                 let (bits, groups, symmetric) = try BuiltinRegistry.quantOptions(a)
                 if case .number = a.value("m") {
@@ -101,6 +102,15 @@ extension BuiltinRegistry {
                 }
                 for name in ["sparsity", "coded_bits"] where a.has(name) {
                     throw a.fail(argument: name, "\(name) is for the number form (a parameter count); a matrix or model is measured")
+                }
+                if try a.bool("stored") {
+                    guard case .object(let o) = a.value("m"), let mo = o as? ModelObject else {
+                        throw a.fail(argument: "stored", "stored=true codes a model's GGUF blocks; give a model loaded from a GGUF file")
+                    }
+                    for name in ["bits", "block", "per", "symmetric", "base"] where a.given(name) {
+                        throw a.fail(argument: name, "\(name) is for re-quantising; stored=true codes the blocks the file holds")
+                    }
+                    return try BuiltinRegistry.storedCoding(a, mo.model)
                 }
                 var entries: [(name: String, stages: CompressionStages)] = []
                 if case .object(let o) = a.value("m"), let mo = o as? ModelObject {

@@ -10,42 +10,20 @@ import XCTest
 /// and on a synthetic Gaussian matrix (ours: the rANS-coded codes, the pattern when cheaper, and
 /// the scales coded by byte planes; theirs: the packed file, scales included); needs the `zstd` and `xz` tools (scripts/ensure-deps).
 final class CompressionRealModelTests: XCTestCase {
-    func tool(_ name: String) -> String? {
-        ["/usr/bin/\(name)", "/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// The size of `bytes` after `tool args` (reading stdin, writing stdout).
-    func compressedSize(_ path: String, _ args: [String], _ bytes: [UInt8]) throws -> Int {
-        let dir = try TestSupport.temporaryDirectory()
-        let input = dir.appendingPathComponent("codes.bin")
-        try Data(bytes).write(to: input)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args + ["-c", input.path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
-        return data.count
-    }
-
     func compare(_ name: String, _ w: Matrix, zstd: String, xz: String) throws -> (ours: Int, zstd: Int, xz: Int) {
         let s = try CompressionStages(w, bits: 4, groups: .block(32))
         let all = try quantizeRTN(w, bits: 4, groups: .block(32), keepZeros: false)
         var file = packCodes(all.codes, bits: 4)
         for x in all.scales { withUnsafeBytes(of: x.bitPattern.littleEndian) { file.append(contentsOf: $0) } }
         XCTAssertEqual(file.count, (w.count * 4 + 7) / 8 + all.scales.count * 4)
-        let z = try compressedSize(zstd, ["-19", "-q"], file)
-        let x = try compressedSize(xz, ["-9"], file)
+        let z = try TestSupport.compressedSize(zstd, ["-19", "-q"], file)
+        let x = try TestSupport.compressedSize(xz, ["-9"], file)
         print("compression \(name): \(w.count) weights, \(s.nonzeros) non-zero; 4-bit file \(file.count) B; entropy \(String(format: "%.3f", s.codeEntropy)) bits/code; ours \(s.codedBytes) B (rANS \(s.ransStreamBytes) + table \(s.ransTableBytes) + pattern \(s.codedUsesPattern ? s.patternBytes : 0) + scales \(s.codedScaleBytes) of \(s.scaleBytes)); Huffman \(s.huffmanBytes) B; zstd -19 \(z) B; xz -9 \(x) B")
         return (s.codedBytes, z, x)
     }
 
     func testEntropyCodingBeatsZstdAndXzOnQuantisedWeights() throws {
-        guard let zstd = tool("zstd"), let xz = tool("xz") else { throw XCTSkip("zstd or xz is not installed (scripts/ensure-deps installs them)") }
+        guard let zstd = TestSupport.tool("zstd"), let xz = TestSupport.tool("xz") else { throw XCTSkip("zstd or xz is not installed (scripts/ensure-deps installs them)") }
         var rng = SeededRandom(seed: 23)
         let g = rng.normalMatrix(rows: 512, cols: 512)
         let r = try compare("gaussian 512×512", g, zstd: zstd, xz: xz)

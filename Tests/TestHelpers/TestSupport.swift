@@ -43,6 +43,32 @@ public enum TestSupport {
         return url
     }
 
+    /// The path of the system tool `name` (zstd, xz: scripts/ensure-deps installs them), or nil.
+    public static func tool(_ name: String) -> String? {
+        ["/usr/bin/\(name)", "/bin/\(name)", "/usr/local/bin/\(name)"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The size of `bytes` compressed by `tool args -c file` (zstd, xz); throws when the tool fails.
+    public static func compressedSize(_ tool: String, _ args: [String], _ bytes: [UInt8]) throws -> Int {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("input.bin")
+        try Data(bytes).write(to: input)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args + ["-c", input.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "TestSupport", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(tool) \(args) exited with \(p.terminationStatus)"])
+        }
+        return data.count
+    }
+
     /// Runs the test venv's Python on `script` with `arguments`; returns stdout, throws on failure.
     public static func python(_ script: String, _ arguments: [String] = []) throws -> String {
         let p = Process()
