@@ -23,9 +23,13 @@ public struct StoredBlockCoding: Sendable {
             /// Little-endian values of `width` bytes, as `width` byte planes (one stream each).
             case planes(width: Int)
         }
+        /// The field's name in ggml's block struct (d, qs, scales, …).
         public let name: String
+        /// Its first byte within a block.
         public let offset: Int
+        /// Its bytes per block.
         public let length: Int
+        /// How its bytes become symbols.
         public let symbol: Symbol
     }
 
