@@ -32,8 +32,8 @@ static inline void scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
 
 int plq_activation_sum(int type) {
     switch (type) {
-    case PLQ_Q4_0: case PLQ_Q4_0_X8: return 3;   // the integer sum, for the eight-row order
-    case PLQ_Q8_0: case PLQ_Q5_0: case PLQ_Q6_K: return 0;
+    case PLQ_Q4_0_X8: return 3;   // the integer sum, for the eight-row order
+    case PLQ_Q4_0: case PLQ_Q8_0: case PLQ_Q5_0: case PLQ_Q6_K: return 0;
     case PLQ_Q4_1: case PLQ_Q5_1: return 1;
     case PLQ_Q4_K: return 2;
     default: return -1;

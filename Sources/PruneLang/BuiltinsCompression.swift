@@ -115,11 +115,7 @@ extension BuiltinRegistry {
                 var entries: [(name: String, stages: CompressionStages)] = []
                 if case .object(let o) = a.value("m"), let mo = o as? ModelObject {
                     let model = mo.model
-                    var places = BuiltinRegistry.weightPlaces(model)
-                    if a.has("blocks") {
-                        let blocks = Set(try a.indices("blocks", count: model.blockCount, what: "block"))
-                        places = places.filter { $0.block.map(blocks.contains) ?? false }
-                    }
+                    let places = try BuiltinRegistry.weightPlaces(model, blocks: a)
                     var base: Model?
                     if a.has("base") { base = try a.model("base").model }
                     for (k, place) in places.enumerated() {
@@ -237,6 +233,13 @@ extension BuiltinRegistry {
     /// Runs library coding work, turning its errors into errors at argument `name`.
     static func coding<T>(_ a: Arguments, _ name: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as CodingError { throw a.fail(argument: name, e.message) }
+    }
+
+    /// `weightPlaces(model)`, only those of the blocks argument `blocks` lists when it is given.
+    static func weightPlaces(_ model: Model, blocks a: Arguments) throws -> [TensorPlace] {
+        guard a.has("blocks") else { return weightPlaces(model) }
+        let blocks = Set(try a.indices("blocks", count: model.blockCount, what: "block"))
+        return weightPlaces(model).filter { $0.block.map(blocks.contains) ?? false }
     }
 
     /// The weight matrices of a model (2-D `.weight` tensors), in block order then role order.

@@ -6,11 +6,7 @@ extension BuiltinRegistry {
     /// `compressed_size(m, stored=true)`: every weight matrix of `model` coded as its GGUF file
     /// stores it (`StoredBlockCoding`), a row per tensor and the totals.
     static func storedCoding(_ a: Arguments, _ model: Model) throws -> Value {
-        var places = weightPlaces(model)
-        if a.has("blocks") {
-            let blocks = Set(try a.indices("blocks", count: model.blockCount, what: "block"))
-            places = places.filter { $0.block.map(blocks.contains) ?? false }
-        }
+        let places = try weightPlaces(model, blocks: a)
         var rows: [[Table.Cell]] = []
         var weights = 0, stored = 0, coded = 0
         for (k, place) in places.enumerated() {

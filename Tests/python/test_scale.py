@@ -167,6 +167,8 @@ print(t.tensor_type.name, float(np.mean(w == 0)))
     assert check.returncode == 0, check.stderr[-2000:]
     kind, zeros = check.stdout.split()
     assert kind == "Q8_0" and float(zeros) >= 0.5, check.stdout
+
+
 def test_slicegpt_keeps_its_sliced_blocks_on_disk(model, tmp_path):
     # The same ceiling for SliceGPT at ratio 0.25 (d 1024 -> 768): one block's Float32 linears in
     # memory at a time, each block's rotated, sliced linears on disk as Q8_0 as soon as they are
@@ -183,5 +185,3 @@ def test_slicegpt_keeps_its_sliced_blocks_on_disk(model, tmp_path):
     assert float(value) > 0, out
     print(f"slicegpt: {anon / MIB:.0f} MiB beyond the mapping, peak RSS {hwm / MIB:.0f} MiB")
     assert anon < 700 * MIB, f"slicegpt used {anon / MIB:.0f} MiB beyond the mapping"
-
-

@@ -118,7 +118,7 @@ public struct LlamaCppLinear: Sendable {
     func multiply(_ x: UnsafePointer<Float>, rows t: Int, into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let blocks = cols / 32
         var quantized = [plq_block_q8](repeating: plq_block_q8(), count: blocks * t)
-        let sum = plq_activation_sum(kernel)   // Q8_1's fp16 sum, or Q4_0's integer sum
+        let sum = plq_activation_sum(kernel)   // Q8_1's fp16 sum, or the integer sum of PLQ_Q4_0_X8
         quantized.withUnsafeMutableBufferPointer { q in
             for i in 0..<t { plq_quantize_row(x + i * cols, q.baseAddress! + i * blocks, Int64(cols), sum) }
         }
