@@ -122,6 +122,8 @@ extension BuiltinRegistry {
                 ratios = try OWLRatios.ratios(model, target: target, form: form)
                 label += "-" + form.rawValue
             }
+            request.alignKept = !(try a.bool("exact"))
+            if request.alignKept { ratios = try FFNPruning.blockAlignedRatios(model, ratios: ratios) }
             var out = try RowPruners.prune(model, scores: { b in
                 let v = try a.interpreter.call(f, [.object(LayerObject(model, index: b))], span: span)
                 let xs: [Double]?
@@ -132,6 +134,7 @@ extension BuiltinRegistry {
                 return xs
             }, ratios: ratios, protected: request.protected, progress: a.reporter())
             out.name = "\(model.name)-scores-\(label)"
+            if let note = alignmentNote(model, out, request) { a.interpreter.noteOnce(note) }
             return .object(ModelObject(out))
         } catch let e as PruningError {
             throw located(e, a)

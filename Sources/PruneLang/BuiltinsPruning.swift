@@ -24,10 +24,10 @@ extension BuiltinRegistry {
                                     .optional("ratio", "number|list", default: .number(0.2), "fraction removed (what it counts depends on the method), or a list with one ratio per block"),
                                     .optional("seed", "number", default: .number(0), "seed for random choices and calibration windows"),
                                     .optional("scores", "function|none", default: .none, "fn(block) returning one score per FFN neuron of the block; the lowest scores are removed"),
-                                    .optional("exact", "bool", default: .bool(true), "row methods: keep exactly (1−ratio)·width neurons; false keeps the nearest multiple of a quantised GGUF's block size, so a save keeps the type")]
+                                    .optional("exact", "bool", default: .bool(false), "row methods: true keeps exactly (1−ratio)·width neurons; false (the default) keeps the nearest multiple of a quantised GGUF's block size, so a save keeps the type and the file shrinks")]
                 + PruneMethods.sharedOptions.map(Self.param),
             returns: "model", category: "pruning",
-            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods. Instead of a method, `scores=fn(block) {...}` prunes FFN neurons by a score of your own: the function gets each block as a layer (`block.index`, `block.width`, `block.ffn.gate|up|down`: views of the model's weights, not copies) and returns one number per neuron; each block keeps its (1−ratio)·width neurons of highest score, so the lowest scores are removed (ties keep the lower index). `protect=` (a list of [block, neuron] pairs, or the table of `super_weights(m)`) keeps neurons whatever a row method, policy or score says, and the ratio is still met; `ratios=\"owl\"` or `\"owl-weights\"` spreads one ratio over the blocks by OWL's outlier rule. With `exact=false`, on a model whose FFN down projections are a quantised GGUF type, the row methods and policies keep the multiple of the type's block size (32 for Q4_0, 256 for k-quants) nearest to (1−ratio)·width, so a save keeps the type and the pruned file is smaller than its source (a note says so); with the exact count a down projection whose rows are not whole blocks is saved as Q8_0 or F16.",
+            doc: "Returns `model` pruned by a method (\(list)) or by a trained PruneNet policy (from `train_policy`). `ratio` is what the method removes: neurons, sparsity, a fraction of d or blocks. `prune_methods()` lists every method with what its ratio means and its options; `help(\"wanda\")` gives one method's details. A small network (from `mlp`) is pruned the same way: masks (`net.masks`) for the unstructured methods, a smaller network for the row methods. Instead of a method, `scores=fn(block) {...}` prunes FFN neurons by a score of your own: the function gets each block as a layer (`block.index`, `block.width`, `block.ffn.gate|up|down`: views of the model's weights, not copies) and returns one number per neuron; each block keeps its (1−ratio)·width neurons of highest score, so the lowest scores are removed (ties keep the lower index). `protect=` (a list of [block, neuron] pairs, or the table of `super_weights(m)`) keeps neurons whatever a row method, policy or score says, and the ratio is still met; `ratios=\"owl\"` or `\"owl-weights\"` spreads one ratio over the blocks by OWL's outlier rule. On a model whose FFN down projections are a quantised GGUF type, the row methods, policies and scores keep by default the multiple of the type's block size (32 for Q4_0 and Q4_1, 256 for k-quants) nearest to (1−ratio)·width (at least one block fewer than the width), so a save keeps the type and the pruned file is smaller than its source; a note says what was kept, once per session. `exact=true` keeps exactly (1−ratio)·width neurons: a down projection whose rows are then not whole blocks is saved as Q8_0 or F16, and the file can be larger than the source. Models in Float32 or F16 (safetensors) keep the exact count either way.",
             example: "m = load(\"smollm2-135m\")\nsmall = prune(m, \"random-rows\", ratio=0.1)\nparams(small)",
             acceptsExtraKeywords: true) { a in
                 if case .object(let o as NetworkObject) = a.value("model") { return try Self.pruneNetwork(o, a) }
@@ -47,17 +47,7 @@ extension BuiltinRegistry {
                     throw a.typeError("method", expected: "method name or policy")
                 }
                 try Self.setOptions(a, method: method, in: &request)
-                if !(try a.bool("exact")), request.layerRatios == nil,
-                   ["random-rows", "magnitude-rows", "contribution-rows", "prunenet", "policy"].contains(method.name) {
-                    let aligned: [Double]
-                    do { aligned = try FFNPruning.blockAlignedRatios(m.model, ratios: request.ratios) } catch let e as PruningError { throw a.fail(argument: "ratio", e.message) }
-                    if aligned != request.ratios, let n = m.model.config.intermediateSizes.first {
-                        let q = FFNPruning.keptMultiple(m.model, block: 0)
-                        let k = try FFNPruning.keptCount(width: n, ratio: aligned[0]), exact = try FFNPruning.keptCount(width: n, ratio: request.ratios[0])
-                        a.interpreter.errorOutput("note: prune keeps \(k) of \(n) neurons per block (a multiple of \(q), so a save keeps the model's quantised type); exact=true would keep \(exact)\n")
-                        request.ratios = aligned
-                    }
-                }
+                request.alignKept = !(try a.bool("exact"))
                 if method.needsCalibration, method.architectures.contains(m.model.config.architecture) {
                     request.calibration.tokenizer = try m.tokenizer()
                 }
@@ -66,6 +56,7 @@ extension BuiltinRegistry {
                 }
                 do {
                     let pruned = try PruneMethods.prune(m.model, method: method, request: request, progress: a.reporter(of: "\(m.model.name) (\(method.name))"))
+                    if method.prunesNeurons, let note = Self.alignmentNote(m.model, pruned, request) { a.interpreter.noteOnce(note) }
                     let spilled = pruned.tensors.values.filter(\.isSpilled)
                     if !spilled.isEmpty {
                         let float32 = spilled.reduce(0) { $0 + $1.elementCount * 4 }, stored = spilled.reduce(0) { $0 + $1.storedBytes }
@@ -94,6 +85,27 @@ extension BuiltinRegistry {
                 }
                 return .string(Self.methodHelp(m))
             })
+    }
+
+    /// What block alignment (`PruneRequest.alignKept`) did to a row pruning, as a note for the
+    /// user: the kept count against the exact one; nil when it changed nothing or was not asked.
+    static func alignmentNote(_ source: Model, _ pruned: Model, _ request: PruneRequest) -> String? {
+        guard request.alignKept, let n = source.config.intermediateSizes.first else { return nil }
+        let q = FFNPruning.keptMultiple(source, block: 0)
+        guard q > 1 else { return nil }
+        let why = "so a save keeps the model's quantised type"
+        if request.layerRatios != nil {
+            return "note: each block keeps a multiple of \(q) neurons (its OWL ratio rounded to whole blocks), \(why); exact=true keeps the exact counts\n"
+        }
+        guard let ratios = try? request.blockRatios(source.blockCount) else { return nil }
+        let exact = zip(source.config.intermediateSizes, ratios).map { (try? FFNPruning.keptCount(width: $0, ratio: $1)) ?? $0 }
+        let kept = pruned.config.intermediateSizes
+        guard kept != exact else { return nil }
+        if Set(kept).count == 1, Set(exact).count == 1, Set(source.config.intermediateSizes).count == 1 {
+            let removed = Double(n - kept[0]) / Double(n) * 100
+            return "note: prune keeps \(kept[0]) of \(n) neurons per block (\(String(format: "%.1f", removed))% removed), a multiple of \(q), \(why); exact=true keeps \(exact[0])\n"
+        }
+        return "note: each block keeps the multiple of \(q) neurons nearest to its ratio, \(why); exact=true keeps the exact counts\n"
     }
 
     /// `prune` on a small network: one ratio, a method name (a policy prunes models only), the

@@ -104,6 +104,8 @@ public final class Interpreter: @unchecked Sendable {
     public var random = SeededRandom(seed: 0)
 
     let globals = Globals()
+    /// The notes `noteOnce` has written this session.
+    var notesShown: Set<String> = []
     /// Every cell's source, kept for the session (spans do not retain their source).
     var sources: [SourceText] = []
     @exclusivity(unchecked) var callDepth = 0
@@ -135,6 +137,12 @@ public final class Interpreter: @unchecked Sendable {
     /// at its next check); it fails with an "interrupted" diagnostic and every variable keeps the
     /// value it had.
     public func interrupt() { interruptFlag.set() }
+
+    /// Writes `note` through `errorOutput` the first time this session meets it (a loop that
+    /// prunes five seeds says it once).
+    func noteOnce(_ note: String) {
+        if notesShown.insert(note).inserted { errorOutput(note) }
+    }
 
     /// The global `name` (a variable or a builtin), nil when undefined.
     public subscript(name: String) -> Value? {

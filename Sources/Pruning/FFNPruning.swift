@@ -56,7 +56,8 @@ public enum FFNPruning {
 
     /// `ratios` (one per block, or one for all) changed as little as possible so that every
     /// block keeps a multiple of `keptMultiple` neurons (the nearest one to what `keptCount`
-    /// gives, at least one multiple, at most the width), so that a saved model keeps its source's
+    /// gives, at least one multiple, and one multiple fewer than the width where rounding would
+    /// remove nothing from a ratio above 0), so that a saved model keeps its source's
     /// quantised type. A block whose width is not itself such a multiple, or is smaller than one,
     /// keeps its ratio. Returns one ratio per block unless every block ends with the same one.
     public static func blockAlignedRatios(_ model: Model, ratios: [Double]) throws -> [Double] {
@@ -68,7 +69,8 @@ public enum FFNPruning {
             let n = model.config.intermediateSizes[b], q = keptMultiple(model, block: b)
             let k = try keptCount(width: n, ratio: per[b])
             guard q > 1, n % q == 0, n >= q, per[b] > 0 else { return per[b] }
-            let aligned = min(n, max(q, Int((Double(k) / Double(q)).rounded()) * q))
+            var aligned = min(n, max(q, Int((Double(k) / Double(q)).rounded()) * q))
+            if aligned == n, n > q { aligned = n - q }   // a ratio above 0 removes at least one block
             return Double(n - aligned) / Double(n)
         }
         if let first = out.first, out.allSatisfy({ $0 == first }), ratios.count == 1 { return [first] }

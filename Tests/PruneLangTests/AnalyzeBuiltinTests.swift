@@ -28,7 +28,7 @@ struct AnalyzeBuiltinTests {
         i.progressHandler = nil
         #expect(events.filter { $0.stage.hasPrefix("analyze") }.last?.done == 30)
         #expect(Self.show(i, "[a.rows, len(a.records), a.records[0].role, a.records[1].block, a.records[0].M, a.records[0].N]")
-                == "[30, 30, \"gate\", 1, 576, 1229]")
+                == "[30, 30, \"gate\", 1, 576, 1216]")   // whole blocks of 32 by default
         // Every pruned matrix moved: a non-zero KS distance from its dense original.
         #expect(Self.show(i, "len(filter(a.records, fn(r) { r.ks_base > 0 }))") == "30")
         #expect(Self.show(i, "\"d_alpha\" in a.table.columns and \"ks_base\" in a.table.columns") == "true")

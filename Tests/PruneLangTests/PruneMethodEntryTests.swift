@@ -69,6 +69,7 @@ struct PruneMethodEntryTests {
         try #require(r.succeeded, "\(name): \(r.renderedDiagnostics)")
         let dense = try Self.model(interp, "m")
         var request = PruneRequest(ratio: ratio, seed: 3)
+        request.alignKept = true   // the language's default (exact=false)
         for option in options { try method.set(option, .number(1), in: &request) }
         let library = try PruneMethods.prune(dense, method: name, request: request)
         let language = try Self.model(interp, "x")
@@ -84,6 +85,7 @@ struct PruneMethodEntryTests {
         guard case .object(let o)? = interp["p"], let p = (o as? PolicyObject)?.policy else { Issue.record("p is not a policy"); return }
         let dense = try Self.model(interp, "m")
         var request = PruneRequest(ratio: 0.3, seed: 2)
+        request.alignKept = true
         try PruneMethods.applying(p).set("deterministic", .bool(true), in: &request)
         let library = try PruneMethods.prune(dense, method: PruneMethods.applying(p), request: request)
         #expect(try Self.same(library, try Self.model(interp, "x")))

@@ -9,7 +9,8 @@ import TestHelpers
 /// stored tensors and down a column view, read only when asked; a GGUF save copies the kept rows'
 /// blocks as they are and re-encodes down in the source's type when its rows stay whole blocks, so
 /// the pruned file keeps the type and is smaller than its source. Kept counts can be aligned to the
-/// type's block size (`blockAlignedRatios`, prune's `exact=false` in the language).
+/// type's block size (`blockAlignedRatios`, `PruneRequest.alignKept`: the language's default, which
+/// `exact=true` turns off).
 struct StreamingPruneTests {
     @Test(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
     func prunedTensorsAreViewsThatReadTheKeptValues() throws {
@@ -41,12 +42,38 @@ struct StreamingPruneTests {
         #expect(try FFNPruning.keptCount(width: 1536, ratio: try FFNPruning.blockAlignedRatios(m, ratios: [0.3])[0]) == 1088)
         #expect(try FFNPruning.blockAlignedRatios(m, ratios: [0]) == [0])
         #expect(try FFNPruning.blockAlignedRatios(m, ratios: [0.99]).map { try FFNPruning.keptCount(width: 1536, ratio: $0) } == [32])
+        // A ratio above 0 that would round to nothing removed still removes one block.
+        #expect(try FFNPruning.keptCount(width: 1536, ratio: try FFNPruning.blockAlignedRatios(m, ratios: [0.005])[0]) == 1504)
         // A model held in memory (any width keeps F32) keeps its ratios.
         var dense = m
         dense.set(.ffnDown, block: 0, to: try m.matrix(.ffnDown, block: 0))
         #expect(FFNPruning.keptMultiple(dense, block: 0) == 1)
         let perBlock = try FFNPruning.blockAlignedRatios(dense, ratios: [0.2])
         #expect(perBlock.count == 30 && perBlock[0] == 0.2 && perBlock[1] != 0.2)
+    }
+
+    @Test(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))
+    func alignKeptRoundsEveryRowMethodAndLeavesTheOthers() throws {
+        let m = try ModelLoader.load(TestSupport.smolLMPath)
+        func widths(_ name: String, _ configure: (inout PruneRequest) -> Void = { _ in }) throws -> [Int] {
+            var r = PruneRequest(ratio: 0.2, seed: 1)
+            configure(&r)
+            return try PruneMethods.prune(m, method: try PruneMethods.method(named: name), request: r).config.intermediateSizes
+        }
+        for name in ["random-rows", "magnitude-rows", "contribution-rows"] {
+            #expect(try widths(name) == Array(repeating: 1229, count: 30), "\(name): exact by default in the library")
+            #expect(try widths(name) { $0.alignKept = true } == Array(repeating: 1216, count: 30), "\(name)")
+        }
+        // OWL's per-block ratios are rounded block by block, after OWL has chosen them.
+        let owl = try widths("random-rows") { $0.alignKept = true; $0.layerRatios = .weights }
+        #expect(owl.allSatisfy { $0 % 32 == 0 } && Set(owl).count > 1)
+        let owlExact = try widths("random-rows") { $0.layerRatios = .weights }
+        #expect(zip(owl, owlExact).allSatisfy { abs($0 - $1) <= 16 })
+        // A method that does not remove neurons ignores the flag.
+        var r = PruneRequest(ratio: 0.5)
+        r.alignKept = true
+        let sparse = try PruneMethods.prune(m, method: try PruneMethods.method(named: "magnitude"), request: r)
+        #expect(sparse.config.intermediateSizes == m.config.intermediateSizes)
     }
 
     @Test(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"))

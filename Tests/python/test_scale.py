@@ -84,12 +84,12 @@ def test_spectra_stream_one_matrix_at_a_time(model, tmp_path):
 
 def test_prune_and_save_stream_and_keep_the_type(model, tmp_path):
     pruned = tmp_path / "pruned.gguf"
-    code = f'm = load("{model}")\ns = prune(m, "random-rows", ratio=0.3, exact=false)\nprint(s.layers[0].width)\nr = save(s, "{pruned}")\nprint(r.bytes)\n'
+    code = f'm = load("{model}")\ns = prune(m, "random-rows", ratio=0.3)\nprint(s.layers[0].width)\nr = save(s, "{pruned}")\nprint(r.bytes)\n'
     out, err, rc, anon, hwm = run_script(tmp_path, "prune", code)
     assert rc == 0, err
     # 2816 - round(0.3 * 2816) = 1971 is not a multiple of 32: the nearest one, 1984, is kept
     assert out.strip().splitlines()[0] == "1984"
-    assert "note: prune keeps 1984 of 2816" in err and "exact=true would keep 1971" in err
+    assert "note: prune keeps 1984 of 2816" in err and "exact=true keeps 1971" in err
     assert anon < 100 * MIB, f"prune + save used {anon / MIB:.0f} MiB beyond the mapping"
     assert pruned.stat().st_size <= model.stat().st_size
     check = subprocess.run([sys.executable, "-c", """

@@ -25,6 +25,8 @@ public struct PruneMethod: Sendable {
     public let architectures: [Architecture]
     /// Whether blocks may have ratios of their own (a list of ratios).
     public let perBlockRatios: Bool
+    /// Whether it removes whole FFN neurons (its kept counts may be block-aligned: `PruneRequest.alignKept`).
+    public let prunesNeurons: Bool
     /// Prunes `model` as `request` asks, reporting through `progress` (nil: the method prunes
     /// networks only).
     let run: (@Sendable (Model, PruneRequest, ProgressReporter) throws -> Model)?
@@ -45,7 +47,7 @@ public struct PruneMethod: Sendable {
     /// Declares a method.
     public init(name: String, described: String? = nil, summary: String, ratioMeaning: String, details: String = "",
                 options: [MethodOption] = [], needsCalibration: Bool = false, architectures: [Architecture] = [.llama, .bert],
-                perBlockRatios: Bool = false, suffix: (@Sendable (PruneRequest) -> String)? = nil,
+                perBlockRatios: Bool = false, prunesNeurons: Bool = false, suffix: (@Sendable (PruneRequest) -> String)? = nil,
                 network: (@Sendable (MLP, PruneRequest) throws -> MLP)? = nil, networkRatioMeaning: String = "",
                 run: (@Sendable (Model, PruneRequest, ProgressReporter) throws -> Model)?) {
         self.name = name
@@ -57,6 +59,7 @@ public struct PruneMethod: Sendable {
         self.needsCalibration = needsCalibration
         self.architectures = architectures
         self.perBlockRatios = perBlockRatios
+        self.prunesNeurons = prunesNeurons
         self.run = run
         self.network = network
         self.networkRatioMeaning = networkRatioMeaning

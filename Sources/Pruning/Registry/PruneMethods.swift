@@ -65,13 +65,13 @@ public enum PruneMethods {
     /// The methods, in the order help lists them.
     public static let all: [PruneMethod] = [
         PruneMethod(name: "random-rows", summary: "keep FFN neurons uniformly at random (the paper's Table 16 baseline)",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true,
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true, prunesNeurons: true,
                     network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .random, seed: r.seed) },
                     networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
             try RowPruners.prune(m, method: .random, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, progress: p)
         },
         PruneMethod(name: "magnitude-rows", summary: "keep the neurons whose state-matrix row (gate for llama, up for BERT, incoming weights for a network) has the largest L2 norm",
-                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true,
+                    ratioMeaning: "the fraction of FFN neurons removed in each block", options: [protect, layerRatios], perBlockRatios: true, prunesNeurons: true,
                     network: { n, r in try NetworkPruning.neurons(n, ratio: r.ratios[0], criterion: .magnitude, seed: r.seed) },
                     networkRatioMeaning: "the fraction of each hidden layer's neurons removed (a smaller network)") { m, r, p in
             try RowPruners.prune(m, method: .magnitude, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, progress: p)
@@ -79,13 +79,13 @@ public enum PruneMethods {
         PruneMethod(name: "contribution-rows", summary: "keep the FFN neurons that write most into the residual stream: ‖W_down[:,j]‖·√E[(SiLU(g_j·h)·(u_j·h))²], gate, up and down together (no calibration data)",
                     ratioMeaning: "the fraction of FFN neurons removed in each block",
                     details: "Scores the whole neuron, not its gate row alone: with a small gate SiLU(z) ≈ z/2 is nearly linear, so a neuron with a small gate norm still passes (g·h)(u·h)/2 on, and magnitude rows misses it. proxy=\"prompt\" takes h from one pass over a fixed data-free prompt (the mean over its tokens); proxy=\"weights\" takes h = s⊙z with s the FFN norm's scale and z of unit variance, so g·h and u·h are jointly Gaussian and the expectation is a 1-D integral (no forward pass). The lowest scores go.",
-                    options: [proxy, protect, layerRatios], architectures: [.llama], perBlockRatios: true) { m, r, p in
+                    options: [proxy, protect, layerRatios], architectures: [.llama], perBlockRatios: true, prunesNeurons: true) { m, r, p in
             try RowPruners.prune(m, method: .contribution, ratios: r.blockRatios(m.blockCount), seed: r.seed, protected: r.protected, proxy: r.proxy, progress: p)
         },
         PruneMethod(name: "prunenet", summary: "train a PruneNet policy on the model (no calibration data) and apply it",
                     ratioMeaning: "the fraction of FFN neurons removed in each block",
                     details: "Trains a policy as train_policy does (its keywords are train_policy's, with train_ratio for its ratio, which defaults to ratio), then draws the kept neurons from its noisy scores with seed, or takes the top-k scores with deterministic=true. Per-block ratios need train_ratio.",
-                    options: PolicyTrainingOptions.declarations + [trainRatio, deterministic, protect], perBlockRatios: true,
+                    options: PolicyTrainingOptions.declarations + [trainRatio, deterministic, protect], perBlockRatios: true, prunesNeurons: true,
                     suffix: policySuffix) { m, r, p in
             var options = r.policy
             options.seed = r.seed
@@ -153,7 +153,7 @@ public enum PruneMethods {
     public static func applying(_ policy: PrunePolicy) -> PruneMethod {
         PruneMethod(name: "policy", described: "a policy", summary: "apply a trained PruneNet policy",
                     ratioMeaning: "the fraction of FFN neurons removed in each block", options: policyOptions,
-                    perBlockRatios: true, suffix: policySuffix) { m, r, _ in
+                    perBlockRatios: true, prunesNeurons: true, suffix: policySuffix) { m, r, _ in
             do { try policy.requireFits(m) } catch let e as PruningError { throw PruningError(option: "method", e.message) }
             return try policy.apply(to: m, ratios: r.blockRatios(m.blockCount), seed: r.seed, deterministic: r.deterministic, protected: r.protected)
         }
@@ -207,6 +207,14 @@ public enum PruneMethods {
             }
             if request.pattern != nil { throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets ratios; it does not combine with pattern") }
             request.ratios = try OWLRatios.ratios(model, target: target, form: form)
+        }
+        if request.alignKept, method.prunesNeurons {
+            // PruneNet trains at the ratio asked for and keeps whole blocks when it applies the policy.
+            if method.reads(trainRatio.name), !request.given.contains(trainRatio.name), let asked = request.uniformRatio {
+                request.policy.ratio = asked
+                request.given.insert(trainRatio.name)
+            }
+            request.ratios = try FFNPruning.blockAlignedRatios(model, ratios: request.ratios)
         }
         var out = try run(model, request, progress)
         out.name = "\(model.name)-\(suffix)"

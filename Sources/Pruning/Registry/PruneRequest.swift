@@ -29,6 +29,10 @@ public struct PruneRequest: Sendable {
     public var proxy = ContributionScores.Proxy.prompt
     /// How the "heads" method scores and removes attention heads.
     public var heads = HeadPruningOptions()
+    /// Row methods and policies: round each block's kept count to a multiple of its down
+    /// projection's quantisation block size (`FFNPruning.blockAlignedRatios`), so a save keeps the
+    /// source's type and the file shrinks; false keeps exactly (1−ratio)·width neurons.
+    public var alignKept = false
     /// The options set through `PruneMethod.set`, by name.
     public var given: Set<String> = []
 
