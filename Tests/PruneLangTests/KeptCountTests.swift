@@ -39,6 +39,13 @@ struct KeptCountTests {
         let aligned = try size(dir.appendingPathComponent("aligned.gguf").path), exact = try size(dir.appendingPathComponent("exact.gguf").path)
         #expect(aligned < source, "a default row pruning keeps Q4_1 and shrinks the file: \(aligned) vs \(source)")
         #expect(exact > aligned, "the exact width's down projections fall back to F16")
+        // The exact width's save says why it came out larger than its source; the default's has nothing to say.
+        let notes = { (name: String) -> [String] in
+            guard interp.run(cell: "notes_of = \(name).notes;").succeeded, case .list(let xs)? = interp["notes_of"] else { return ["not a list"] }
+            return xs.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+        }
+        #expect(notes("fc").last?.hasPrefix("the file is ") == true && notes("fc").last?.contains("× the 98.4 MB it was loaded from") == true, "\(notes("fc"))")
+        #expect(notes("fa").isEmpty, "\(notes("fa"))")
         let saved = try ModelLoader.load(dir.appendingPathComponent("aligned.gguf").path)
         #expect(saved.tensor(.ffnDown, block: 0)?.typeName == "Q4_1")
     }

@@ -107,7 +107,7 @@ struct StreamingPruneTests {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = try ModelWriter.save(p, to: dir.appendingPathComponent("p.gguf").path)
-        #expect(report.fallbacks == ["blk.0.ffn_down.weight: rows of 1229 are not whole blocks of 32, written as F16 instead of Q4_1 (prune(..., exact=false) keeps a multiple of the block size)"])
+        #expect(report.fallbacks == ["blk.0.ffn_down.weight: rows of 1229 are not whole blocks of 32, written as F16 instead of Q4_1 (prune keeps a multiple of the block size unless exact=true)"])
         #expect(report.rowsCopied == 2)
     }
 

@@ -254,8 +254,8 @@ def test_lecture_seven_outputs(executed):
     assert number(speed[0][2]) > number(speed[1][2]) > number(speed[2][2])
     assert all(number(r[3]) > 0 and number(r[4]) > 0 for r in speed)
     # Memory: effective sparsity of 20% rows is well under 0.2; the exact width's F16 down
-    # projections make its file larger than the dense download, the default whole blocks make it smaller, and
-    # the healed model saved as Q8_0 is larger than its Q4_0 save.
+    # projections make its file larger than the dense download, prune's default whole blocks make
+    # it smaller, and the healed model saved as Q8_0 is larger than its Q4_0 save.
     memory = table_rows(by_source("memory = map(files"))
     assert len(memory) == 6
     params, eff, file_mb = ([number(r[i]) for r in memory] for i in (1, 2, 5))

@@ -46,6 +46,10 @@ public struct SaveReport: Sendable {
     public var skipped: [String] = []
     /// Bytes of the weights file.
     public var bytes = 0
+    /// Matrices changed in memory (not views of a stored tensor) and encoded in the default type.
+    public var reencoded = 0
+    /// Why the file is larger than the GGUF file the model was loaded from, when it is.
+    public var largerThanSource: String? = nil
 
     /// An empty report for a save to `path`.
     public init(path: String) { self.path = path }
@@ -53,7 +57,7 @@ public struct SaveReport: Sendable {
     /// The fallbacks and skipped tensors as a reader wants them: notes that differ only in the
     /// block number of a "blk.N." tensor are one note naming the blocks ("blk.{0–29}.ffn_down.weight:
     /// …"), in the order each first appears.
-    public var notes: [String] { Self.grouped(fallbacks) + Self.grouped(skipped) }
+    public var notes: [String] { Self.grouped(fallbacks) + Self.grouped(skipped) + (largerThanSource.map { [$0] } ?? []) }
 
     /// `notes`' grouping of `lines`.
     static func grouped(_ lines: [String]) -> [String] {
@@ -232,7 +236,27 @@ public enum ModelWriter {
         report.tensorCount = tensors.count
         try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path)
         report.bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        report.largerThanSource = largerNote(model, report: report, weightType: weightType)
         return report
+    }
+
+    /// A note when a default-typed save came out larger than the GGUF file the model was loaded
+    /// from, saying why: matrices changed in memory are written as Q8_0 (exact zeros stay zero,
+    /// values within Q8_0's rounding), and rows that are not whole blocks as F16.
+    static func largerNote(_ model: Model, report: SaveReport, weightType: WeightType) -> String? {
+        guard weightType == .auto, let source = model.tensors.values.lazy.compactMap({ t -> GGUFFile? in
+            var t = t
+            while case let .columns(base, _) = t.storage { t = base }
+            if case let .gguf(file, _) = t.storage { return file }
+            return nil
+        }).first, report.bytes > source.fileSize else { return nil }
+        let mb = { (n: Int) in String(format: "%.1f MB", Double(n) / 1e6) }
+        var why: [String] = []
+        if report.reencoded > 0 { why.append("\(report.reencoded) matrices changed in memory are written as Q8_0 (exact zeros stay zero)") }
+        if !report.fallbacks.isEmpty { why.append("rows that are not whole blocks fall back as the notes above say") }
+        let ratio = String(format: "%.2f", Double(report.bytes) / Double(source.fileSize))
+        return "the file is \(mb(report.bytes)), \(ratio)× the \(mb(source.fileSize)) it was loaded from" + (why.isEmpty ? "" : ": " + why.joined(separator: "; "))
+            + "; save(..., type=\"q4_0\") or a preset such as \"q4_k_m\" writes fewer bits per weight"
     }
 
     /// The GGUF tensor for `t`: its original bytes when its type stays, else re-encoded.
@@ -269,7 +293,7 @@ public enum ModelWriter {
                 return GGUFWriter.Tensor(name: name, shape: t.shape, type: info.type) { try encode(t, as: info.type) }
             }
             let instead: GGMLType = t.cols % GGMLType.q8_0.blockSize == 0 ? .q8_0 : .f16
-            report.fallbacks.append("\(name): rows of \(t.cols) are not whole blocks of \(info.type.blockSize), written as \(instead.name) instead of \(info.type.name) (prune(..., exact=false) keeps a multiple of the block size)")
+            report.fallbacks.append("\(name): rows of \(t.cols) are not whole blocks of \(info.type.blockSize), written as \(instead.name) instead of \(info.type.name) (prune keeps a multiple of the block size unless exact=true)")
             return GGUFWriter.Tensor(name: name, shape: t.shape, type: instead) { try encode(t, as: instead) }
         }
         var type: GGMLType
@@ -286,6 +310,7 @@ public enum ModelWriter {
             type = .f16
         }
         let shape = t.shape
+        if !isVector, weightType == .auto { report.reencoded += 1 }
         return GGUFWriter.Tensor(name: name, shape: shape, type: type) { try encode(t, as: type) }
     }
 
