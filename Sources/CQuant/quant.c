@@ -18,13 +18,6 @@
 /// The fp16 value nearest to f (ties to even), read back as a float.
 static inline float round_half(float f) { return (float)(_Float16)f; }
 
-/// The float value of the fp16 bit pattern h.
-static inline float half_to_float(uint16_t h) {
-    _Float16 v;
-    memcpy(&v, &h, 2);
-    return (float)v;
-}
-
 // MARK: - Portable kernels
 
 static void quantize_row_portable(const float *x, plq_block_q8 *y, int64_t cols, int with_sum) {
@@ -57,21 +50,21 @@ static float dot_portable(int type, const uint8_t *w, int64_t blocks, const plq_
         case PLQ_Q4_0: {
             const uint8_t *blk = w + b * 18, *qs = blk + 2;
             for (int j = 0; j < 16; j++) sumi += ((qs[j] & 0x0F) - 8) * qy[j] + ((qs[j] >> 4) - 8) * qy[j + 16];
-            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi;
+            total += plq_read_half(blk) * x[b].d * (float)sumi;
             break;
         }
         case PLQ_Q4_1: {
             const uint8_t *blk = w + b * 20, *qs = blk + 4;
             for (int j = 0; j < 16; j++) sumi += (qs[j] & 0x0F) * qy[j] + (qs[j] >> 4) * qy[j + 16];
-            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi
-                   + half_to_float(*(const uint16_t *)(blk + 2)) * x[b].s;
+            total += plq_read_half(blk) * x[b].d * (float)sumi
+                   + plq_read_half(blk + 2) * x[b].s;
             break;
         }
         default: {   // PLQ_Q8_0
             const uint8_t *blk = w + b * 34;
             const int8_t *qs = (const int8_t *)(blk + 2);
             for (int j = 0; j < 32; j++) sumi += qs[j] * qy[j];
-            total += half_to_float(*(const uint16_t *)blk) * x[b].d * (float)sumi;
+            total += plq_read_half(blk) * x[b].d * (float)sumi;
         }
         }
     }
