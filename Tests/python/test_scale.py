@@ -106,8 +106,8 @@ print(out["usage"]["completion_tokens"])
     assert check.stdout.strip().splitlines()[-1] == "4"
 
 
-def test_the_exact_count_is_the_default(model, tmp_path):
-    out, err, rc, anon, hwm = run_script(tmp_path, "exact", f'm = load("{model}")\nprint(prune(m, "random-rows", ratio=0.3).layers[0].width)\n')
+def test_exact_true_keeps_the_exact_count(model, tmp_path):
+    out, err, rc, anon, hwm = run_script(tmp_path, "exact", f'm = load("{model}")\nprint(prune(m, "random-rows", ratio=0.3, exact=true).layers[0].width)\n')
     assert rc == 0, err
     assert out.strip() == "1971" and "note:" not in err
 
