@@ -113,17 +113,12 @@ extension BuiltinRegistry {
         let model = m.model
         let span = a.span("scores")
         do {
-            var ratios = try request.blockRatios(model.blockCount)
-            var label = PruneMethod.ratioLabel(request)
-            if let form = request.layerRatios {
-                guard let target = request.uniformRatio else {
-                    throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets each block's ratio from one ratio, got a list")
-                }
-                ratios = try OWLRatios.ratios(model, target: target, form: form)
-                label += "-" + form.rawValue
-            }
+            _ = try request.blockRatios(model.blockCount)
+            let label = PruneMethod.ratioLabel(request) + (request.layerRatios.map { "-" + $0.rawValue } ?? "")
             request.alignKept = !(try a.bool("exact"))
-            if request.alignKept { ratios = try FFNPruning.blockAlignedRatios(model, ratios: ratios) }
+            var resolved = request
+            resolved.ratios = try PruneMethods.removedRatios(model, request: request, prunesNeurons: true)
+            let ratios = try resolved.blockRatios(model.blockCount)
             var out = try RowPruners.prune(model, scores: { b in
                 let v = try a.interpreter.call(f, [.object(LayerObject(model, index: b))], span: span)
                 let xs: [Double]?

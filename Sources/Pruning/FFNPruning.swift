@@ -47,10 +47,8 @@ public enum FFNPruning {
     /// keep its stored type: the block size of a quantised GGUF type (32 for Q4_0/Q8_0, 256 for
     /// the k-quants), 1 when any width can keep it (F32, F16, safetensors, a matrix in memory).
     public static func keptMultiple(_ model: Model, block b: Int) -> Int {
-        guard let down = model.tensor(.ffnDown, block: b) else { return 1 }
-        var t = down
-        while case let .columns(base, _) = t.storage { t = base }
-        guard case let .gguf(_, info) = t.storage, info.type.isQuantized else { return 1 }
+        guard let down = model.tensor(.ffnDown, block: b),
+              case let .gguf(_, info) = down.stored.storage, info.type.isQuantized else { return 1 }
         return info.type.blockSize
     }
 

@@ -245,9 +245,7 @@ public enum ModelWriter {
     /// values within Q8_0's rounding), and rows that are not whole blocks as F16.
     static func largerNote(_ model: Model, report: SaveReport, weightType: WeightType) -> String? {
         guard weightType == .auto, let source = model.tensors.values.lazy.compactMap({ t -> GGUFFile? in
-            var t = t
-            while case let .columns(base, _) = t.storage { t = base }
-            if case let .gguf(file, _) = t.storage { return file }
+            if case let .gguf(file, _) = t.stored.storage { return file }
             return nil
         }).first, report.bytes > source.fileSize else { return nil }
         let mb = { (n: Int) in String(format: "%.1f MB", Double(n) / 1e6) }

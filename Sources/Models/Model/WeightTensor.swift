@@ -51,6 +51,14 @@ public struct WeightTensor: Sendable {
     /// Columns when read as a matrix (the innermost dimension).
     public var cols: Int { shape.last ?? 1 }
 
+    /// The tensor whose storage holds the values: this one, or for a view of some columns
+    /// (`.columns`) the tensor it views, however deeply views nest.
+    public var stored: WeightTensor {
+        var t = self
+        while case let .columns(base, _) = t.storage { t = base }
+        return t
+    }
+
     /// The stored element type's name: a GGML type such as "Q4_1", a safetensors dtype such as
     /// "F32", or "F32" for a tensor in memory.
     public var typeName: String {
@@ -58,7 +66,7 @@ public struct WeightTensor: Sendable {
         case let .gguf(_, info): return info.type.name
         case let .safetensors(_, t): return t.dtype.rawValue
         case .dense: return "F32"
-        case let .columns(base, _): return base.typeName
+        case .columns: return stored.typeName
         }
     }
 

@@ -200,25 +200,34 @@ public enum PruneMethods {
         _ = try request.blockRatios(model.blockCount)
         var request = request
         let suffix = method.suffix(request) + (request.layerRatios.map { "-" + $0.rawValue } ?? "")
+        if request.alignKept, method.prunesNeurons, request.layerRatios == nil,
+           method.reads(trainRatio.name), !request.given.contains(trainRatio.name), let asked = request.uniformRatio {
+            // PruneNet trains at the ratio asked for and keeps whole blocks when it applies the policy.
+            request.policy.ratio = asked
+            request.given.insert(trainRatio.name)
+        }
+        request.ratios = try removedRatios(model, request: request, prunesNeurons: method.prunesNeurons)
+        var out = try run(model, request, progress)
+        out.name = "\(model.name)-\(suffix)"
+        return out
+    }
+
+    /// The ratio each block of `model` loses, as `request` asks: its ratio or ratios; OWL's
+    /// per-block ratios with the same mean when `layerRatios` is set; then, for a pruning that
+    /// removes FFN neurons (`prunesNeurons`) with `alignKept` set, rounded so each block keeps
+    /// whole quantisation blocks (`FFNPruning.blockAlignedRatios`). The method registry and a
+    /// pruning by the user's own scores both resolve their ratios here.
+    public static func removedRatios(_ model: Model, request: PruneRequest, prunesNeurons: Bool) throws -> [Double] {
+        var ratios = request.ratios
         if let form = request.layerRatios {
-            // OWL: one ratio becomes a ratio per block with the same mean.
             guard let target = request.uniformRatio else {
                 throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets each block's ratio from one ratio, got a list")
             }
             if request.pattern != nil { throw PruningError(option: "ratios", "ratios=\"\(form.rawValue)\" sets ratios; it does not combine with pattern") }
-            request.ratios = try OWLRatios.ratios(model, target: target, form: form)
+            ratios = try OWLRatios.ratios(model, target: target, form: form)
         }
-        if request.alignKept, method.prunesNeurons {
-            // PruneNet trains at the ratio asked for and keeps whole blocks when it applies the policy.
-            if method.reads(trainRatio.name), !request.given.contains(trainRatio.name), let asked = request.uniformRatio {
-                request.policy.ratio = asked
-                request.given.insert(trainRatio.name)
-            }
-            request.ratios = try FFNPruning.blockAlignedRatios(model, ratios: request.ratios)
-        }
-        var out = try run(model, request, progress)
-        out.name = "\(model.name)-\(suffix)"
-        return out
+        if request.alignKept, prunesNeurons { ratios = try FFNPruning.blockAlignedRatios(model, ratios: ratios) }
+        return ratios
     }
 
     /// The methods that prune small networks.
