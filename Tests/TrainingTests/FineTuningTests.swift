@@ -41,9 +41,11 @@ final class FineTuningTests: XCTestCase {
             var g = s
             let loss = VocabularyDistillation.lossAndGradient(student: &g, teacher: t, rows: rows, vocab: vocab, targets: targets,
                                                               temperature: temperature, alpha: alpha)
-            XCTAssertEqual(loss.loss, ref.loss, accuracy: 1e-9 * max(1, ref.loss))
-            XCTAssertEqual(loss.soft, ref.soft, accuracy: 1e-9 * max(1, ref.soft))
-            XCTAssertEqual(loss.hard, ref.hard, accuracy: 1e-9 * max(1, ref.hard))
+            // The vocabulary op takes its exponentials in Float32 (the network op in Float64): the
+            // same loss to 1e-7 relative, Float32's own precision.
+            XCTAssertEqual(loss.loss, ref.loss, accuracy: 1e-7 * max(1, ref.loss))
+            XCTAssertEqual(loss.soft, ref.soft, accuracy: 1e-7 * max(1, ref.soft))
+            XCTAssertEqual(loss.hard, ref.hard, accuracy: 1e-7 * max(1, ref.hard))
             let worst = zip(g, refGrad).map { abs($0 - $1) }.max()!
             XCTAssertLessThan(worst, 1e-7, "T \(temperature) α \(alpha)")
         }

@@ -25,8 +25,9 @@ public enum LlamaLossHead: Sendable {
 /// Hinton's distillation loss over a language model's vocabulary, the same loss as `Distillation`
 /// (the small networks' op, checked against PyTorch) but laid out for rows × 49,152 logits: rows
 /// run in parallel, each row's three softmaxes (student at T, teacher at T, student at 1) are
-/// shifted by their maxima and summed in Float64, and the gradient overwrites the student's logits,
-/// so the step holds no vocabulary-wide buffer beyond the two it is given.
+/// shifted by their maxima, their exponentials taken once each in Float32 (one row's, 3 × vocab, held
+/// while the row runs) and summed in Float64, and the gradient overwrites the student's logits, so
+/// the step holds no batch-wide buffer beyond the two it is given.
 public enum VocabularyDistillation {
     /// The loss and its two terms (each the mean over rows).
     public struct Loss: Sendable, Equatable {
@@ -60,24 +61,30 @@ public enum VocabularyDistillation {
                                 if s[c] > sMax { sMax = s[c] }
                                 if t[c] > tMax { tMax = t[c] }
                             }
-                            let sm = Double(sMax), tm = Double(tMax)
+                            let sm = Double(sMax), tm = Double(tMax), fInvT = Float(invT)
+                            // The three shifted exponentials of each logit, once each (in (0, 1], so
+                            // Float32 holds them to 1e-7 relative): the sums and the probabilities
+                            // both read them.
+                            let e = UnsafeMutablePointer<Float>.allocate(capacity: 3 * vocab)
+                            defer { e.deallocate() }
+                            let eST = e, eTT = e + vocab, eS1 = e + 2 * vocab
                             var sumST = 0.0, sumTT = 0.0, sumS1 = 0.0
                             for c in 0..<vocab {
-                                let sc = Double(s[c]), tc = Double(t[c])
-                                sumST += exp((sc - sm) * invT)
-                                sumTT += exp((tc - tm) * invT)
-                                sumS1 += exp(sc - sm)
+                                let ds = s[c] - sMax, dt = t[c] - tMax
+                                eST[c] = expf(ds * fInvT); sumST += Double(eST[c])
+                                eTT[c] = expf(dt * fInvT); sumTT += Double(eTT[c])
+                                eS1[c] = expf(ds); sumS1 += Double(eS1[c])
                             }
                             // log-sum-exps of s/T, t/T and s.
                             let lseST = sm * invT + log(sumST), lseTT = tm * invT + log(sumTT), lseS1 = sm + log(sumS1)
                             let target = Int(targets[r])
                             cp[r] = lseS1 - Double(s[target])
+                            let invST = 1 / sumST, invTT = 1 / sumTT, invS1 = 1 / sumS1
                             var kl = 0.0
                             for c in 0..<vocab {
-                                let sc = Double(s[c]), tc = Double(t[c])
-                                let logQ = sc * invT - lseST, logP = tc * invT - lseTT
-                                let p = exp(logP), q = exp(logQ), p1 = exp(sc - lseS1)
-                                if p > 0 { kl += p * (logP - logQ) }
+                                let p = Double(eTT[c]) * invTT, q = Double(eST[c]) * invST, p1 = Double(eS1[c]) * invS1
+                                // log p − log q = (t − s)/T − lseTT + lseST.
+                                if p > 0 { kl += p * ((Double(t[c]) - Double(s[c])) * invT - lseTT + lseST) }
                                 s[c] = Float(a * (q - p) + b * (p1 - (c == target ? 1 : 0)))
                             }
                             kp[r] = kl
