@@ -80,8 +80,18 @@ class Grid:
         return f"{pct(statistics.median(xs))} ({pct(min(xs))}–{pct(max(xs))})"
 
 
+def table(columns, cell):
+    """A Markdown table with a row per ratio; `columns` are (heading, method label, bold) and
+    `cell(method, ratio, bold)` prints one cell."""
+    lines = ["| ratio | " + " | ".join(c[0] for c in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for r in RATIOS:
+        lines.append(f"| {r}% | " + " | ".join(cell(m, r, b) for _, m, b in columns) + " |")
+    return "\n".join(lines)
+
+
 def perplexity_table(g):
-    columns = [
+    return table([
         ("random rows", "random rows", False),
         ("random rows, protected", "random-rows, protect=super_weights", False),
         ("magnitude rows", "magnitude rows", False),
@@ -90,26 +100,16 @@ def perplexity_table(g):
         ("PruneNet, protected", "PruneNet (paper, sampled), protect=super_weights", False),
         ("contribution rows (prompt)", "contribution-rows (prompt)", True),
         ("contribution rows (weights)", "contribution-rows (weights)", False),
-    ]
-    lines = ["| ratio | " + " | ".join(c[0] for c in columns) + " |",
-             "|---|" + "---|" * len(columns)]
-    for r in RATIOS:
-        lines.append(f"| {r}% | " + " | ".join(g.perplexity(m, r, b) for _, m, b in columns) + " |")
-    return "\n".join(lines)
+    ], g.perplexity)
 
 
 def accuracy_table(g):
-    columns = [
+    return table([
         ("contribution rows (prompt)", "contribution-rows (prompt)", True),
         ("random rows (median, range)", "random rows", False),
         ("PruneNet sampled (median, range)", "PruneNet (paper, sampled)", False),
         ("magnitude rows", "magnitude rows", False),
-    ]
-    lines = ["| ratio | " + " | ".join(c[0] for c in columns) + " |",
-             "|---|" + "---|" * len(columns)]
-    for r in RATIOS:
-        lines.append(f"| {r}% | " + " | ".join(g.accuracy(m, r, b) for _, m, b in columns) + " |")
-    return "\n".join(lines)
+    ], g.accuracy)
 
 
 def main():
