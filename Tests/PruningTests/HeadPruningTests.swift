@@ -203,8 +203,9 @@ final class HeadPruningTests: XCTestCase {
     static let llamaPerplexity = HealingTests.llamaPerplexity
 
     /// Head-pruned SmolLM2 (a query head of every group in every block, and per-layer counts)
-    /// saved as GGUF: it reloads with the same heads, and llama.cpp scores it
-    /// as PruneLang does within 1%; saved as safetensors it reloads with the same perplexity.
+    /// saved as GGUF: it reloads with the same heads, and llama.cpp scores it as PruneLang's
+    /// llamacpp arithmetic does within 1% (float32 within 2%); saved as safetensors it
+    /// reloads with the same perplexity.
     func testHeadPrunedSmolLMLoadsInLlamaCppAtTheSamePerplexity() throws {
         #if DEBUG
         throw XCTSkip("release only: perplexity passes and llama.cpp")
@@ -213,8 +214,9 @@ final class HeadPruningTests: XCTestCase {
         let m = try ModelLoader.load(TestSupport.smolLMPath)
         let tokens = try BPETokenizer(model: m).encode(try DataCatalog.text(of: "wikitext2"))
         let ctx = 256, windows = 4
-        func perplexity(_ m: Model) throws -> Double {
-            try Perplexity.evaluate(LlamaForward(weights: LlamaWeights(m)), tokens: tokens, context: ctx, windows: windows).perplexity
+        func perplexity(_ m: Model, _ arithmetic: ForwardArithmetic = .float32) throws -> Double {
+            try Perplexity.evaluate(LlamaForward(weights: LlamaWeights(m, arithmetic: arithmetic)), tokens: tokens, context: ctx,
+                                    windows: windows).perplexity
         }
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -239,16 +241,19 @@ final class HeadPruningTests: XCTestCase {
             let again = try ModelLoader.load(path)
             XCTAssertEqual(again.config, pruned.config, "\(name): the head counts survive the GGUF")
             XCTAssertEqual(again.config.ggufArchitectureName, arch)
-            let before = try perplexity(pruned), ours = try perplexity(again)
+            let before = try perplexity(pruned), ours = try perplexity(again), oursAsLlama = try perplexity(again, .llamaCpp)
             let out = try TestSupport.python(Self.llamaPerplexity, [path, json.path])
             let llama = try XCTUnwrap(Double(out.trimmingCharacters(in: .whitespacesAndNewlines)), out)
-            print(String(format: "%@ heads (%@): ppl pruned %.3f, saved GGUF (Q8_0) ours %.3f, llama.cpp %.3f (%.2f%% apart)",
-                         name, arch, before, ours, llama, 100 * abs(ours - llama) / llama))
+            print(String(format: "%@ heads (%@): ppl pruned %.3f, saved GGUF (Q8_0) ours %.3f (float32) %.4f (llamacpp), llama.cpp %.4f (%.2f%%, %.4f%% apart)",
+                         name, arch, before, ours, oursAsLlama, llama, 100 * abs(ours - llama) / llama, 100 * abs(oursAsLlama - llama) / llama))
             XCTAssertEqual(ours, before, accuracy: 0.01 * before, "\(name): Q8_0 re-encoding keeps the perplexity")
-            // A head in every group of every block gone leaves SmolLM2 at a perplexity near 400, where
-            // the two arithmetics drift further apart (1.04% measured); the working per-layer model is held to 1%.
-            let tolerance = name == "uniform" ? 0.02 : 0.01
-            XCTAssertEqual(llama, ours, accuracy: tolerance * ours, "\(name): llama.cpp agrees within \(Int(tolerance * 100))%")
+            // The same file in llama.cpp's arithmetic (activations rounded to Q8_0, an fp16 cache)
+            // is held to the 1%: 0.16% (uniform) and 0.57% (per-layer) apart on an AVX2-only
+            // machine, where llama.cpp's kernels are not the AVX-512 ones that arithmetic follows bit
+            // for bit. Float32 against llama.cpp is looser: 1.04–1.20% apart across those machines,
+            // so it is held to 2%.
+            XCTAssertEqual(llama, oursAsLlama, accuracy: 0.01 * oursAsLlama, "\(name): llama.cpp agrees with the llamacpp arithmetic within 1%")
+            XCTAssertEqual(llama, ours, accuracy: 0.02 * ours, "\(name): llama.cpp agrees with float32 within 2%")
         }
         // Why not llama: llama.cpp's llama architecture reads per-layer head counts but makes every
         // block's q/k/v/o with block 0's (src/llama-model.cpp, LLM_ARCH_LLAMA in load_tensors:
