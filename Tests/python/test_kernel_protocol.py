@@ -270,7 +270,11 @@ def test_user_expressions_are_evaluated_after_the_cell(kernel):
 
 def test_stop_on_error_aborts_queued_cells(kernel):
     _, kc = kernel
-    first = kc.execute("nope()")
+    # The failing cell first runs a loop (~0.1 s) so that the second request is queued before the
+    # error: the kernel aborts requests sent before the error, and a bare "nope()" can fail in
+    # under a millisecond, before the client has sent the second (a race the test lost about half
+    # the time on this 2-core VM).
+    first = kc.execute("t = 0\nfor i in range(300000) { t = t + i }\nnope()")
     second = kc.execute("z = 1")
     replies = {}
     while len(replies) < 2:
