@@ -61,7 +61,8 @@ class Grid:
             for cells in rows(folder / name):
                 r = int(cells[1].rstrip("%"))
                 median, spread = cells[2], cells[3]
-                self.ppl[(cells[0], r)] = median if spread in ("—", "–") else f"{median} ({spread})"
+                # The main grid's cells stand where keep.prune reran one (PruneNet unprotected).
+                self.ppl.setdefault((cells[0], r), median if spread in ("—", "–") else f"{median} ({spread})")
         for cells in rows(folder / "keep-zeroshot-n500.md"):
             self.acc[(cells[0], int(cells[1].rstrip("%")))] = [number(cells[-1])]
 
