@@ -6,12 +6,13 @@
 //   Q5_1: d·dx·Σq·qx + m·s                     (s = fp16(dx·Σqx), the Q8_1 sum, as llama.cpp)
 //   Q4_K: (d·sc)·dx·Σq·qx − (dmin·mn)·s        (s = dx·Σqx unrounded; sc, mn the 6-bit pairs)
 //   Q6_K: Σ over the two 16-halves (d·sc)·dx·Σ(q−32)·qx
-// The AVX-512 VNNI kernel (256-bit registers) takes four weight rows against one or two
-// activation rows per pass; elsewhere a portable kernel computes the same sums (Float results
-// equal up to summation order).
+// The SIMD kernels (qmatmul_body.h: AVX-512 VNNI, or AVX2's maddubs where VNNI is missing; 256-bit
+// registers) take four weight rows against one or two activation rows per pass; elsewhere a
+// portable kernel computes the same sums (Float results equal up to summation order).
 #include "CQuant.h"
 #include "cpu.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -109,35 +110,9 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
     return total;
 }
 
-// MARK: - AVX-512 VNNI (256-bit registers)
+// MARK: - AVX2 and AVX-512 VNNI (256-bit registers)
 
 #ifdef PLQ_QX86
-#define PLQ_QVNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
-#define PLQ_QINLINE PLQ_QVNNI static inline __attribute__((always_inline))
-
-PLQ_QINLINE float q_hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-/// 16 bytes of nibbles → 32 bytes: the low nibbles, then the high ones.
-PLQ_QINLINE __m256i q_nibbles(const uint8_t *qs) {
-    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
-}
-
-/// Byte i = 0x10 where bit i of the 32 bits at p is set, else 0.
-PLQ_QINLINE __m256i q_high_bits(const uint8_t *p) {
-    uint32_t qh;
-    memcpy(&qh, p, 4);
-    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh),
-        _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
-}
-
 /// One 32-weight sub-block decoded: bytes q (unsigned, or signed when `is_signed`), the Float
 /// scale of each int32 lane (lanes 0–3: weights 0–15, 4–7: 16–31) and the minimum's factor.
 typedef struct {
@@ -156,127 +131,33 @@ typedef struct {
     float b[8];
 } q_super;
 
-PLQ_QINLINE void q_decode_super(int type, const uint8_t *b, q_super *s) {
-    if (type == PLQ_Q4_K) {
-        const float d = plq_read_half(b), dmin = plq_read_half(b + 2);
-        for (int j = 0; j < 8; j++) {
-            int sc, m;
-            scale_min_k4(j, b + 4, &sc, &m);
-            s->a[j] = d * (float)sc;
-            s->b[j] = dmin * (float)m;
-        }
-    } else {   // Q6_K
-        const float d = plq_read_half(b + 208);
-        for (int j = 0; j < 16; j++) s->a[j] = d * (float)(int8_t)b[192 + j];
-    }
-}
+#define Q_TARGET __attribute__((target("avx2,fma,f16c")))
+#define Q_NAME(n) n##_avx2
+#define Q_DP(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1))
+#include "qmatmul_body.h"
+#undef Q_TARGET
+#undef Q_NAME
+#undef Q_DP
 
-/// Sub-block j (of 8) of the 256-block at b, or the 32-block at b (j ignored).
-PLQ_QINLINE q_sub q_decode(int type, const uint8_t *b, int j, const q_super *s) {
-    q_sub r;
-    switch (type) {
-    case PLQ_Q5_0:
-        r.q = _mm256_sub_epi8(_mm256_or_si256(q_nibbles(b + 6), q_high_bits(b + 2)), _mm256_set1_epi8(16));
-        r.scale = _mm256_set1_ps(plq_read_half(b));
-        r.min = 0;
-        break;
-    case PLQ_Q5_1:
-        r.q = _mm256_or_si256(q_nibbles(b + 8), q_high_bits(b + 4));
-        r.scale = _mm256_set1_ps(plq_read_half(b));
-        r.min = plq_read_half(b + 2);
-        break;
-    case PLQ_Q4_K: {
-        const __m256i raw = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * (j / 2)));
-        r.q = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(raw, 4) : raw, _mm256_set1_epi8(0x0F));
-        r.scale = _mm256_set1_ps(s->a[j]);
-        r.min = -s->b[j];
-        break;
-    }
-    default: {   // PLQ_Q6_K
-        const int g = j / 4, t = j % 4;
-        const __m256i ql = _mm256_loadu_si256((const __m256i *)(b + 64 * g + 32 * (t % 2)));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * g));
-        const __m256i lo = _mm256_and_si256(t / 2 ? _mm256_srli_epi16(ql, 4) : ql, _mm256_set1_epi8(0x0F));
-        const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * t), 4), _mm256_set1_epi8(0x30));
-        r.q = _mm256_sub_epi8(_mm256_or_si256(lo, hi), _mm256_set1_epi8(32));
-        r.scale = _mm256_setr_m128(_mm_set1_ps(s->a[8 * g + 2 * t]), _mm_set1_ps(s->a[8 * g + 2 * t + 1]));
-        r.min = 0;
-    }
-    }
-    return r;
-}
+#define Q_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
+#define Q_NAME(n) n##_vnni
+#define Q_DP(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)
+#include "qmatmul_body.h"
+#undef Q_TARGET
+#undef Q_NAME
+#undef Q_DP
 
-/// Σ per int32 lane of q·y (signed or unsigned q, signed y).
-PLQ_QINLINE __m256i q_dot(int type, __m256i q, __m256i y) {
-    const __m256i zero = _mm256_setzero_si256();
-    if (q_signed(type)) return _mm256_dpbusd_epi32(zero, _mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
-    return _mm256_dpbusd_epi32(zero, q, y);
-}
-
-/// Four weight rows (row_bytes apart) against `C` (1 or 2) activation rows.
-PLQ_QINLINE void q_kernel(int type, int C, const uint8_t *w, int64_t row_bytes, int64_t cols,
-                          const plq_block_q8 *x0, const plq_block_q8 *x1, float *out0, float *out1) {
-    __m256 acc[4][2];
-    float mins[4][2];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 2; c++) { acc[r][c] = _mm256_setzero_ps(); mins[r][c] = 0; }
-    const plq_block_q8 *xs[2] = {x0, x1};
-    const int64_t nb = cols / 32;
-    if (type == PLQ_Q4_K || type == PLQ_Q6_K) {
-        const int64_t bytes = type == PLQ_Q4_K ? 144 : 210;
-        for (int64_t sb = 0; sb < nb / 8; sb++) {
-            q_super sup[4];
-            for (int r = 0; r < 4; r++) q_decode_super(type, w + r * row_bytes + sb * bytes, &sup[r]);
-            for (int j = 0; j < 8; j++) {
-                const int64_t k = sb * 8 + j;
-                for (int r = 0; r < 4; r++) {
-                    const q_sub s = q_decode(type, w + r * row_bytes + sb * bytes, j, &sup[r]);
-                    for (int c = 0; c < C; c++) {
-                        const plq_block_q8 *y = xs[c] + k;
-                        const __m256i isum = q_dot(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs));
-                        acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(s.scale, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(isum), acc[r][c]);
-                        if (type == PLQ_Q4_K) mins[r][c] += s.min * y->s;
-                    }
-                }
-            }
-        }
-    } else {
-        const int64_t bytes = type == PLQ_Q5_0 ? 22 : 24;
-        for (int64_t k = 0; k < nb; k++) {
-            for (int r = 0; r < 4; r++) {
-                const q_sub s = q_decode(type, w + r * row_bytes + k * bytes, 0, NULL);
-                for (int c = 0; c < C; c++) {
-                    const plq_block_q8 *y = xs[c] + k;
-                    const __m256i isum = q_dot(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs));
-                    acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(s.scale, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(isum), acc[r][c]);
-                    if (type == PLQ_Q5_1) mins[r][c] += s.min * y->s;
-                }
-            }
-        }
-    }
-    for (int r = 0; r < 4; r++) {
-        out0[r] = q_hsum(acc[r][0]) + mins[r][0];
-        if (C == 2) out1[r] = q_hsum(acc[r][1]) + mins[r][1];
-    }
-}
-
-#define PLQ_QKERNELS(NAME, TYPE) \
-    PLQ_QVNNI static void NAME##_x1(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, float *o0) { \
-        q_kernel(TYPE, 1, w, rb, cols, x0, x0, o0, o0); } \
-    PLQ_QVNNI static void NAME##_x2(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, const plq_block_q8 *x1, float *o0, float *o1) { \
-        q_kernel(TYPE, 2, w, rb, cols, x0, x1, o0, o1); }
-PLQ_QKERNELS(q5_0, PLQ_Q5_0)
-PLQ_QKERNELS(q5_1, PLQ_Q5_1)
-PLQ_QKERNELS(q4_k, PLQ_Q4_K)
-PLQ_QKERNELS(q6_k, PLQ_Q6_K)
-#undef PLQ_QKERNELS
-
-static int q_have_vnni(void) {
+/// 2 where the CPU has AVX-512 VNNI (and PRUNELANG_NO_VNNI is unset), 1 where it has AVX2, FMA and
+/// F16C, else 0; checked once.
+static int q_kernel_level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")
-              && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        const int vnni = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                      && __builtin_cpu_supports("avx512vnni");
+        const char *off = getenv("PRUNELANG_NO_VNNI");
+        cached = vnni && !(off && *off && *off != '0') ? 2 : avx2 ? 1 : 0;
     }
     return cached;
 }
@@ -296,47 +177,33 @@ int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, in
     return 0;
 }
 
+int plq_qmatmul_with(int kernel, int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                     const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
+    if (type != PLQ_Q5_0 && type != PLQ_Q5_1 && type != PLQ_Q4_K && type != PLQ_Q6_K) return -1;
+    int64_t r = row0;
+#ifdef PLQ_QX86
+    if (kernel < 0 || kernel > q_kernel_level()) return -1;
+    switch (kernel) {
+    case 2: r = q_rows_vnni(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate); break;
+    case 1: r = q_rows_avx2(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate); break;
+    default: break;
+    }
+#else
+    if (kernel != 0) return -1;
+#endif
+    return plq_qmatmul_portable(type, weights, row_bytes, r, row1, cols, x, count, out, ldo, accumulate);
+}
+
 int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                 const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
     if (type == PLQ_Q4_0 || type == PLQ_Q4_1 || type == PLQ_Q8_0 || type == PLQ_Q4_0_X8)
         return plq_matmul(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
-    if (type != PLQ_Q5_0 && type != PLQ_Q5_1 && type != PLQ_Q4_K && type != PLQ_Q6_K) return -1;
-    const int64_t blocks = cols / 32;
-    int64_t r = row0;
 #ifdef PLQ_QX86
-    if (q_have_vnni()) {
-        float v[4], v1[4];
-        for (; r + 4 <= row1; r += 4) {
-            const uint8_t *w = weights + r * row_bytes;
-            int64_t i = 0;
-            for (; i + 2 <= count; i += 2) {
-                const plq_block_q8 *a = x + i * blocks, *b = a + blocks;
-                switch (type) {
-                case PLQ_Q5_0: q5_0_x2(w, row_bytes, cols, a, b, v, v1); break;
-                case PLQ_Q5_1: q5_1_x2(w, row_bytes, cols, a, b, v, v1); break;
-                case PLQ_Q4_K: q4_k_x2(w, row_bytes, cols, a, b, v, v1); break;
-                default: q6_k_x2(w, row_bytes, cols, a, b, v, v1);
-                }
-                float *o = out + i * ldo + r, *o1 = o + ldo;
-                for (int j = 0; j < 4; j++) {
-                    if (accumulate) { o[j] += v[j]; o1[j] += v1[j]; } else { o[j] = v[j]; o1[j] = v1[j]; }
-                }
-            }
-            for (; i < count; i++) {
-                const plq_block_q8 *a = x + i * blocks;
-                switch (type) {
-                case PLQ_Q5_0: q5_0_x1(w, row_bytes, cols, a, v); break;
-                case PLQ_Q5_1: q5_1_x1(w, row_bytes, cols, a, v); break;
-                case PLQ_Q4_K: q4_k_x1(w, row_bytes, cols, a, v); break;
-                default: q6_k_x1(w, row_bytes, cols, a, v);
-                }
-                float *o = out + i * ldo + r;
-                for (int j = 0; j < 4; j++) { if (accumulate) o[j] += v[j]; else o[j] = v[j]; }
-            }
-        }
-    }
+    const int kernel = q_kernel_level();
+#else
+    const int kernel = 0;
 #endif
-    return plq_qmatmul_portable(type, weights, row_bytes, r, row1, cols, x, count, out, ldo, accumulate);
+    return plq_qmatmul_with(kernel, type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
 }
 
 int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,

@@ -23,7 +23,8 @@ struct QuantizedProductTests {
     /// - against the unrounded Float32 activations (the float32 arithmetic's product): the 8-bit
     ///   activation rounding costs ≤ 1% of Σ|w||x| per output, and the relative error
     ///   ‖Δ‖ / ‖y‖ over all outputs ≤ 1.5%;
-    /// - the VNNI kernel and the portable one agree to 1e-5 · Σ|w||x|.
+    /// - every SIMD kernel the CPU has (AVX2, AVX-512 VNNI; each run on its own) and the portable
+    ///   one agree to 1e-5 · Σ|w||x|.
     /// 37 rows (nine groups of four and one row left for the tail), 512 columns (two 256-blocks),
     /// 1 and 3 activation rows (one and two per pass).
     @Test(arguments: types)
@@ -59,6 +60,22 @@ struct QuantizedProductTests {
                     }
                 }
             }
+            // Each SIMD kernel this CPU has (1 AVX2, 2 AVX-512 VNNI), run on its own.
+            var kernels: [(Int32, [Float])] = []
+            if [.q5_0, .q5_1, .q4_K, .q6_K].contains(type) {
+                for kernel: Int32 in [1, 2] {
+                    var out = [Float](repeating: 0, count: t * rows)
+                    let status = bytes.withUnsafeBufferPointer { wp in
+                        q.withUnsafeBufferPointer { qp in
+                            out.withUnsafeMutableBufferPointer { op in
+                                plq_qmatmul_with(kernel, Int32(type.rawValue), wp.baseAddress!, Int64(matrix.rowBytes), 0, Int64(rows), Int64(cols),
+                                                 qp.baseAddress!, Int64(t), op.baseAddress!, Int64(rows), 0)
+                            }
+                        }
+                    }
+                    if status == 0 { kernels.append((kernel, out)) }
+                }
+            }
             let tight = type == .q4_1 || type == .q5_1 ? 1e-3 : 2e-5
             var worstRounded = 0.0, worstExact = 0.0, worstPortable = 0.0, errorSquares = 0.0, normSquares = 0.0
             for i in 0..<t {
@@ -73,13 +90,16 @@ struct QuantizedProductTests {
                     let y = Double(ours[i * rows + r])
                     worstRounded = max(worstRounded, abs(y - onRounded) / magnitude)
                     worstExact = max(worstExact, abs(y - exact) / magnitude)
-                    if [.q5_0, .q5_1, .q4_K, .q6_K].contains(type) { worstPortable = max(worstPortable, abs(y - Double(portable[i * rows + r])) / magnitude) }
+                    if [.q5_0, .q5_1, .q4_K, .q6_K].contains(type) {
+                        worstPortable = max(worstPortable, abs(y - Double(portable[i * rows + r])) / magnitude)
+                        for (_, out) in kernels { worstPortable = max(worstPortable, abs(Double(out[i * rows + r]) - Double(portable[i * rows + r])) / magnitude) }
+                    }
                     errorSquares += (y - exact) * (y - exact)
                     normSquares += exact * exact
                 }
             }
             let relative = (errorSquares / normSquares).squareRoot()
-            print("quantized product \(type.name) t=\(t): vs rounded activations \(worstRounded), vs Float32 activations \(worstExact) (relative ‖Δ‖/‖y‖ \(relative)), portable \(worstPortable)")
+            print("quantized product \(type.name) t=\(t): vs rounded activations \(worstRounded), vs Float32 activations \(worstExact) (relative ‖Δ‖/‖y‖ \(relative)), portable \(worstPortable) (SIMD kernels \(kernels.map(\.0)))")
             #expect(worstRounded <= tight, "\(type.name): \(worstRounded) of Σ|w||x| from the product on the rounded activations")
             #expect(worstExact <= 1e-2, "\(type.name): \(worstExact) of Σ|w||x| from the Float32 product")
             #expect(relative <= 0.015, "\(type.name): relative error \(relative) against the Float32 product")

@@ -82,7 +82,7 @@ int plq_activation_sum(int type);
 /// plq_matmul for every PLQ_* type (the quantized arithmetic's products on stored blocks):
 /// Q4_0 / Q4_1 / Q8_0 are plq_matmul itself; Q5_0 / Q5_1 (32-blocks of 22 / 24 bytes) and Q4_K /
 /// Q6_K (256-blocks of 144 / 210 bytes) dot each 32 (Q6_K: 16) weights with the activation block in
-/// integers and scale in Float (AVX-512 VNNI where the CPU has it, plq_qmatmul_portable otherwise).
+/// integers and scale in Float (AVX-512 VNNI or AVX2 where the CPU has them, plq_qmatmul_portable otherwise).
 /// Activation rows are cols/32 blocks quantised with plq_activation_sum(type). Returns 0, or -1
 /// for an unsupported type.
 int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
@@ -91,6 +91,11 @@ int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row
 /// plq_qmatmul's portable kernel for Q5_0 / Q5_1 / Q4_K / Q6_K (the same sums, one value at a time).
 int plq_qmatmul_portable(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                          const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
+
+/// plq_qmatmul for Q5_0 / Q5_1 / Q4_K / Q6_K on one kernel: 0 portable C, 1 AVX2, 2 AVX-512 VNNI
+/// (each takes rows in groups of four, the rest portable). Returns -1 when the CPU lacks the kernel.
+int plq_qmatmul_with(int kernel, int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
+                     const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate);
 
 /// plq_qmatmul split over plq_parallel's chunks (whole groups of eight rows). Same results.
 int plq_qmatmul_parallel(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
