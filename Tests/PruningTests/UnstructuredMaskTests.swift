@@ -26,6 +26,41 @@ struct UnstructuredMaskTests {
         for r in 0..<3 { for g in 0..<2 { #expect((0..<8).filter { !m14[r * 16 + g * 8 + $0] }.count == 1) } }
     }
 
+    /// The selection (radix select above 32 scores, rank counting below) picks what a stable sort
+    /// by score picks, on inputs made to break it: many ties, ±0, negatives, infinities, scores that
+    /// share all but their last bits, every count from 0 to n, small and large n.
+    @Test func selectionIsTheStableSortsChoice() throws {
+        var random = SeededRandom(seed: 7)
+        func bySort(_ s: [Double], _ count: Int) -> [Int] {   // NaN sorted after every number, in position order
+            guard count > 0 else { return [] }
+            let before = { (a: Int, b: Int) -> Bool in
+                let x = s[a], y = s[b]
+                if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? a < b : y.isNaN }
+                return x < y || (x == y && a < b)
+            }
+            return Array(s.indices.sorted(by: before).prefix(count)).sorted()
+        }
+        let makers: [(Int) -> [Double]] = [
+            { n in (0..<n).map { _ in random.normal() } },
+            { n in (0..<n).map { _ in Double(Int(random.uniform() * 5)) - 2 } },          // five values, many ties
+            { n in (0..<n).map { i in i % 3 == 0 ? -0.0 : (i % 3 == 1 ? 0.0 : -1) } },      // ±0 are equal
+            { n in (0..<n).map { _ in 1 + Double(Int(random.uniform() * 8)) * Double.ulpOfOne } },   // differ in the last bits
+            { n in (0..<n).map { i in i % 5 == 0 ? (i % 2 == 0 ? .infinity : -.infinity) : random.normal() } },
+            { n in [Double](repeating: 3, count: n) },
+            { n in (0..<n).map { i in i % 4 == 0 ? .nan : random.normal() } },              // NaN above every number
+        ]
+        for n in [1, 2, 4, 31, 32, 33, 100, 1000, 70_000] {
+            for make in makers {
+                let s = make(n)
+                let counts = n <= 100 ? Array(0...n) : [0, 1, n / 3, n / 2, n - 1, n]
+                for count in counts {
+                    let ours = MaskSelection.smallest(s, count: count), theirs = bySort(s, count)
+                    #expect(ours == theirs, "n \(n), count \(count): \(ours.count) positions, first difference at \((0..<min(ours.count, theirs.count)).first { ours[$0] != theirs[$0] } ?? -1)")
+                }
+            }
+        }
+    }
+
     @Test func patternsAreParsedAndCheckedWithClearErrors() throws {
         #expect(try SparsityPattern.parse("2:4") == .nOfM(keep: 2, group: 4))
         #expect(try SparsityPattern.parse("2:4").sparsity == 0.5)
