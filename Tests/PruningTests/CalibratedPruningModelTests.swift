@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Numerics
 import Models
-import Pruning
+@testable import Pruning
 import TestHelpers
 
 /// Every calibrated method on SmolLM2-135M with a couple of short C4 windows: the pruned model
@@ -221,6 +221,25 @@ struct CalibratedPruningModelTests {
         // The collapsed model still models language (127 against 26.7 dense here; the old 4-block RDSC gave > 10⁶).
         let dense = try perplexity(m), collapsed = try perplexity(pruned)
         #expect(collapsed < 10 * dense, "dense \(dense), LaCo −3 blocks \(collapsed)")
+    }
+
+    /// A candidate scored from the stored block inputs (rerunning only the blocks from the merge
+    /// up) has the final hidden states of the whole candidate model run from the embedding, bit for bit.
+    @Test func laCoScoresACandidateFromItsMergeUpAsTheWholeModelWould() throws {
+        let m = try Self.model.get()
+        let samples = Array(try Self.samples.get().prefix(1)).map { Array($0.prefix(96)) }
+        let prefix = try LaCo.Prefix(m, samples)
+        #expect(prefix.representations(samples).map(\.data) == (try LaCo.representations(m, samples)).map(\.data))
+        for first in [27, 12, 1] {
+            let candidate = try LaCo.merge(m, first: first, absorbing: 1)
+            let (hidden, next) = try prefix.scored(candidate, first: first, absorbed: 1, samples)
+            let whole = try LaCo.representations(candidate, samples)
+            #expect(hidden.map(\.data) == whole.map(\.data), "merge at block \(first)")
+            // The candidate's own prefix (kept when the merge is accepted) scores the next merge alike.
+            let again = try LaCo.merge(candidate, first: first - 1, absorbing: 1)
+            #expect(try next.scored(again, first: first - 1, absorbed: 1, samples).hidden.map(\.data)
+                    == (try LaCo.representations(again, samples)).map(\.data), "merge at block \(first - 1) after \(first)")
+        }
     }
 
     @Test func laCoRejectsMergesBelowTheThreshold() throws {

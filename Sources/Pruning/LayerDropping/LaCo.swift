@@ -89,6 +89,70 @@ public enum LaCo {
         }
     }
 
+    /// A model's Float32 blocks and the residual stream entering each of its blocks on each window
+    /// (`inputs[w][b]`), so that a candidate merge at block l reruns only blocks l… : the blocks
+    /// below l are the same, so is their output.
+    struct Prefix {
+        var forward: LlamaForward
+        var inputs: [[[Float]]]
+
+        /// Bytes `inputs` would take for `model` on `samples`.
+        static func bytes(_ model: Model, _ samples: [[Int32]]) -> Int {
+            samples.reduce(0) { $0 + $1.count } * model.config.hiddenSize * 4 * model.blockCount
+        }
+
+        init(_ model: Model, _ samples: [[Int32]]) throws {
+            forward = LlamaForward(weights: try LlamaWeights(model))
+            let f = forward
+            inputs = try samples.map { window in
+                var x = try f.embed(window), stream = [[Float]]()
+                for b in 0..<f.weights.blocks.count {
+                    stream.append(x)
+                    f.runBlock(b, &x, rows: window.count)
+                }
+                return stream
+            }
+        }
+
+        init(forward: LlamaForward, inputs: [[[Float]]]) {
+            self.forward = forward
+            self.inputs = inputs
+        }
+
+        /// Final hidden states of this model on each window, from the stored input of its last block.
+        func representations(_ samples: [[Int32]]) -> [Matrix] {
+            let last = forward.weights.blocks.count - 1
+            return samples.indices.map { w in
+                var x = inputs[w][last]
+                forward.runBlock(last, &x, rows: samples[w].count)
+                return forward.finalNorm(x, rows: samples[w].count)
+            }
+        }
+
+        /// Final hidden states of `candidate` (this model with blocks first+1…first+m merged into
+        /// block first) on each window, from the stored input of block `first`; and the candidate's
+        /// own Prefix (the inputs below `first` shared, those above recorded on the way).
+        func scored(_ candidate: Model, first: Int, absorbed m: Int, _ samples: [[Int32]]) throws -> (hidden: [Matrix], prefix: Prefix) {
+            var f = forward
+            f.weights.config = candidate.config
+            var blocks = Array(f.weights.blocks[..<first])
+            blocks.append(try LlamaWeights.block(first, of: candidate, arithmetic: f.weights.arithmetic))
+            blocks += f.weights.blocks[(first + m + 1)...]
+            f.weights.blocks = blocks
+            var hidden = [Matrix](), inputs = [[[Float]]]()
+            for w in samples.indices {
+                var stream = Array(self.inputs[w][...first]), x = self.inputs[w][first]
+                for b in first..<blocks.count {
+                    if b > first { stream.append(x) }
+                    f.runBlock(b, &x, rows: samples[w].count)
+                }
+                hidden.append(f.finalNorm(x, rows: samples[w].count))
+                inputs.append(stream)
+            }
+            return (hidden, Prefix(forward: f, inputs: inputs))
+        }
+    }
+
     /// `model` with up to `count` blocks collapsed away and the merges made (first block, blocks
     /// absorbed, similarity), by the rule above; fewer than `count` when no remaining merge passes
     /// the threshold. `progress` hears of each accepted merge (blocks removed of `count`), is checked
@@ -103,7 +167,11 @@ public enum LaCo {
             throw PruningError("LaCo needs combined ≥ 2, interval ≥ 1 and lowest ≥ 0")
         }
         guard !samples.isEmpty else { throw PruningError("LaCo needs at least one calibration window") }
-        let dense = try representations(model, samples)
+        // Each candidate reruns only the blocks from its merge up, from the current model's stored
+        // block inputs, where they fit in a quarter of the memory; otherwise the whole model.
+        let keepInputs = MemoryBudget.availableBytes().map { Prefix.bytes(model, samples) <= $0 / 4 } ?? false
+        var prefix = keepInputs ? try Prefix(model, samples) : nil
+        let dense = try prefix?.representations(samples) ?? representations(model, samples)
         let center = meanRow(dense)
         var current = model
         var merges = [(first: Int, absorbed: Int, similarity: Double)]()
@@ -117,9 +185,11 @@ public enum LaCo {
                 guard l + m < current.blockCount else { l -= 1; continue }
                 try progress.check()
                 let candidate = try merge(current, first: l, absorbing: m)
-                let s = similarity(dense, try representations(candidate, samples), center: center)
+                let scored = try prefix?.scored(candidate, first: l, absorbed: m, samples)
+                let s = similarity(dense, try scored?.hidden ?? representations(candidate, samples), center: center)
                 if s > settings.threshold {
                     current = candidate
+                    if let scored { prefix = scored.prefix }
                     merges.append((l, m, s))
                     removed += m
                     acceptedInScan = true
