@@ -67,28 +67,41 @@ public enum SparseGPT {
                     mask[(k / count) * cols + i1 + k % count] = true
                 }
             }
-            for c in 0..<count {
-                let col = i1 + c
-                if case let .nOfM(keep, group) = pattern, c % group == 0 {
-                    for r in 0..<rows {
-                        var scores = [Double]()
-                        for j in col..<min(col + group, i2) {
-                            let d = u[j * cols + j], v = weights[r * cols + j]
-                            scores.append(v * v / (d * d))
+            // Column by column: choose an N:M group's mask at its first column, zero the masked
+            // weights, and pass each row's error on to the block's later columns through U's row.
+            weights.withUnsafeMutableBufferPointer { wp in
+                u.withUnsafeBufferPointer { up in
+                    mask.withUnsafeMutableBufferPointer { mp in
+                        errors.withUnsafeMutableBufferPointer { ep in
+                            for c in 0..<count {
+                                let col = i1 + c
+                                if case let .nOfM(keep, group) = pattern, c % group == 0 {
+                                    let end = min(col + group, i2)
+                                    withUnsafeTemporaryAllocation(of: Double.self, capacity: end - col) { scores in
+                                        for r in 0..<rows {
+                                            for j in col..<end {
+                                                let d = up[j * cols + j], v = wp[r * cols + j]
+                                                scores[j - col] = v * v / (d * d)
+                                            }
+                                            MaskSelection.markSmallest(UnsafeBufferPointer(scores), count: end - col - keep) { mp[r * cols + col + $0] = true }
+                                        }
+                                    }
+                                }
+                                let d = up[col * cols + col], uRow = up.baseAddress! + col * cols
+                                for r in 0..<rows {
+                                    let wRow = wp.baseAddress! + r * cols
+                                    let v = wRow[col]
+                                    let q = mp[r * cols + col] ? 0 : v
+                                    let err = (v - q) / d
+                                    ep[r * count + c] = err
+                                    if err != 0 {
+                                        for j in (col + 1)..<i2 { wRow[j] -= err * uRow[j] }
+                                    }
+                                    wRow[col] = q
+                                }
+                            }
                         }
-                        for k in MaskSelection.smallest(scores, count: scores.count - keep) { mask[r * cols + col + k] = true }
                     }
-                }
-                let d = u[col * cols + col]
-                for r in 0..<rows {
-                    let v = weights[r * cols + col]
-                    let q = mask[r * cols + col] ? 0 : v
-                    let err = (v - q) / d
-                    errors[r * count + c] = err
-                    if err != 0 {
-                        for j in (col + 1)..<i2 { weights[r * cols + j] -= err * u[col * cols + j] }
-                    }
-                    weights[r * cols + col] = q
                 }
             }
             // The columns after the block absorb its errors: W[:, i2:] −= E · U[i1:i2, i2:].
