@@ -85,13 +85,15 @@ public enum Calibration {
         public var windows = 0
     }
 
-    /// Streams `samples` through `forward` one window at a time and accumulates `wanted`.
-    /// `progress` hears of each finished window and stops the run by throwing.
+    /// Streams `samples` through `forward` one window at a time and accumulates `wanted`; an
+    /// observer `forward` already has still hears every event. `progress` hears of each finished
+    /// window and stops the run by throwing.
     public static func collect(_ forward: LlamaForward, samples: [[Int32]], wanted: Wanted,
                                progress: ProgressReporter = .none) throws -> Statistics {
         let box = Accumulator(wanted: wanted, blocks: forward.weights.blocks.count)
         var observed = forward
-        observed.observer = { event in box.observe(event) }
+        let outer = forward.observer
+        observed.observer = { event in box.observe(event); outer?(event) }
         var stats = Statistics()
         for (i, window) in samples.enumerated() {
             var cache = observed.makeCache(capacity: window.count)
