@@ -5,6 +5,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 /// 1 when the CPU has AVX2 and FMA (checked once), else 0.
 int plq_have_avx2_fma(void);
+/// The integer kernels this CPU runs (checked once): 2 with AVX-512 VNNI (unless PRUNELANG_NO_VNNI
+/// is set), 1 with AVX2, FMA and F16C, else 0.
+int plq_int_kernel_level(void);
 #endif
 
 #include "CQuant.h"

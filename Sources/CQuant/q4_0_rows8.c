@@ -66,19 +66,6 @@ enum { R8_KC = 64, R8_MC = 128, R8_FEW = 4 };
 #undef R8_TARGET
 #undef R8_NAME
 #undef R8_DP
-
-static int r8_kernel(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-        const int vnni = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
-                      && __builtin_cpu_supports("avx512vnni");
-        const char *off = getenv("PRUNELANG_NO_VNNI");
-        cached = vnni && !(off && *off && *off != '0') ? 2 : avx2 ? 1 : 0;
-    }
-    return cached;
-}
 #endif
 
 int plq_q4_0_rows8_with(int kernel, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
@@ -86,7 +73,7 @@ int plq_q4_0_rows8_with(int kernel, const uint8_t *weights, int64_t row_bytes, i
     if (row0 % 8 || row1 % 8 || cols % 32 || kernel < 0 || kernel > 2) return -1;
     const int64_t blocks = cols / 32;
 #ifdef PLQ_R8_X86
-    if (kernel > r8_kernel()) return -1;
+    if (kernel > plq_int_kernel_level()) return -1;
     switch (kernel) {
     case 2: rows8_vnni(weights, row_bytes, row0, row1, blocks, x, count, out, ldo, accumulate); return 0;
     case 1: rows8_avx2(weights, row_bytes, row0, row1, blocks, x, count, out, ldo, accumulate); return 0;
@@ -102,7 +89,7 @@ int plq_q4_0_rows8_with(int kernel, const uint8_t *weights, int64_t row_bytes, i
 int plq_q4_0_rows8(const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1, int64_t cols,
                    const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
 #ifdef PLQ_R8_X86
-    const int kernel = r8_kernel();
+    const int kernel = plq_int_kernel_level();
 #else
     const int kernel = 0;
 #endif

@@ -147,9 +147,7 @@ typedef struct {
 #undef Q_NAME
 #undef Q_DP
 
-/// 2 where the CPU has AVX-512 VNNI (and PRUNELANG_NO_VNNI is unset), 1 where it has AVX2, FMA and
-/// F16C, else 0; checked once.
-static int q_kernel_level(void) {
+int plq_int_kernel_level(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -182,7 +180,7 @@ int plq_qmatmul_with(int kernel, int type, const uint8_t *weights, int64_t row_b
     if (type != PLQ_Q5_0 && type != PLQ_Q5_1 && type != PLQ_Q4_K && type != PLQ_Q6_K) return -1;
     int64_t r = row0;
 #ifdef PLQ_QX86
-    if (kernel < 0 || kernel > q_kernel_level()) return -1;
+    if (kernel < 0 || kernel > plq_int_kernel_level()) return -1;
     switch (kernel) {
     case 2: r = q_rows_vnni(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate); break;
     case 1: r = q_rows_avx2(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate); break;
@@ -199,7 +197,7 @@ int plq_qmatmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row
     if (type == PLQ_Q4_0 || type == PLQ_Q4_1 || type == PLQ_Q8_0 || type == PLQ_Q4_0_X8)
         return plq_matmul(type, weights, row_bytes, row0, row1, cols, x, count, out, ldo, accumulate);
 #ifdef PLQ_QX86
-    const int kernel = q_kernel_level();
+    const int kernel = plq_int_kernel_level();
 #else
     const int kernel = 0;
 #endif
