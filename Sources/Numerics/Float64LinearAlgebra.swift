@@ -10,16 +10,43 @@ public enum Float64LinearAlgebra {
     public static func upperCholeskyOfInverse(_ h: [Double], n: Int) throws -> [Double] {
         guard h.count == n * n else { throw NumericsError.shapeMismatch("expected \(n)×\(n) values, got \(h.count)") }
         if n == 0 { return [] }
-        var a = h
+        // LAPACK works column-major. The row-major lower triangle of h, transposed, is the
+        // column-major lower triangle (what LAPACKE's row-major interface would hand LAPACK, after
+        // transposing in and out of every call); the three calls then run on one buffer and only
+        // the result is transposed back, in tiles. The same arithmetic as the row-major calls, bit for bit.
+        var a = [Double](repeating: 0, count: n * n)
         let lower = Int8(UInt8(ascii: "L")), upper = Int8(UInt8(ascii: "U"))
-        try a.withUnsafeMutableBufferPointer { p in
-            try checkLAPACK(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, lower, Int32(n), p.baseAddress, Int32(n)), "dpotrf")
-            try checkLAPACK(LAPACKE_dpotri(LAPACK_ROW_MAJOR, lower, Int32(n), p.baseAddress, Int32(n)), "dpotri")
-            for i in 0..<n { for j in 0..<i { p[j * n + i] = p[i * n + j] } }   // mirror the lower triangle
-            try checkLAPACK(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, upper, Int32(n), p.baseAddress, Int32(n)), "dpotrf")
-            for i in 0..<n { for j in 0..<i { p[i * n + j] = 0 } }
+        try a.withUnsafeMutableBufferPointer { q in
+            let q = q.baseAddress!
+            h.withUnsafeBufferPointer { hp in
+                transposeTiles(n) { i, j in if i >= j { q[j * n + i] = hp[i * n + j] } }
+            }
+            try checkLAPACK(LAPACKE_dpotrf(LAPACK_COL_MAJOR, lower, Int32(n), q, Int32(n)), "dpotrf")
+            try checkLAPACK(LAPACKE_dpotri(LAPACK_COL_MAJOR, lower, Int32(n), q, Int32(n)), "dpotri")
+            // The inverse's lower triangle, mirrored: a symmetric matrix reads the same either way.
+            transposeTiles(n) { i, j in if i > j { q[i * n + j] = q[j * n + i] } }
+            try checkLAPACK(LAPACKE_dpotrf(LAPACK_COL_MAJOR, upper, Int32(n), q, Int32(n)), "dpotrf")
         }
-        return a
+        // Column-major U (element (i, j), i ≤ j, at j·n + i) to row-major, zeros below the diagonal.
+        var u = [Double](repeating: 0, count: n * n)
+        a.withUnsafeBufferPointer { q in
+            u.withUnsafeMutableBufferPointer { out in
+                transposeTiles(n) { i, j in if i <= j { out[i * n + j] = q[j * n + i] } }
+            }
+        }
+        return u
+    }
+
+    /// Calls `visit(i, j)` for every i, j < n in 32×32 tiles, so that a transposition reading
+    /// rows and writing columns stays in cache.
+    @inline(__always)
+    static func transposeTiles(_ n: Int, _ visit: (Int, Int) -> Void) {
+        let tile = 32
+        for i0 in stride(from: 0, to: n, by: tile) {
+            for j0 in stride(from: 0, to: n, by: tile) {
+                for i in i0..<min(i0 + tile, n) { for j in j0..<min(j0 + tile, n) { visit(i, j) } }
+            }
+        }
     }
 
     /// Eigenvalues in descending order and the matching eigenvectors as the columns of a row-major

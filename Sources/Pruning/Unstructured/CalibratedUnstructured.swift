@@ -37,6 +37,7 @@ public enum CalibratedUnstructured {
             var block = weights.blocks[b]
             let pattern = patterns(b)
             var pruneds: [(role: TensorRole, matrix: Matrix)] = []
+            var factors: [Calibration.Site: SparseGPT.InverseFactor] = [:]   // one per input the linears share
             for role in PrunableLinears.roles {
                 let site = Calibration.Site(block: b, role: PrunableLinears.site(of: role))
                 guard let s = stats.inputs[site] else { throw PruningError("no calibration statistics for block \(b) \(role.rawValue)") }
@@ -45,7 +46,10 @@ public enum CalibratedUnstructured {
                 let pruned: Matrix
                 switch method {
                 case .wanda: pruned = try Wanda.prune(w, squaredNorms: s.squaredNorms, pattern: pattern)
-                case .sparsegpt: pruned = try SparseGPT.prune(w, hessian: SparseGPT.hessian(gram: s.gram, tokens: s.tokens), pattern: pattern)
+                case .sparsegpt:
+                    let factor = try factors[site] ?? SparseGPT.factor(hessian: SparseGPT.hessian(gram: s.gram, tokens: s.tokens), cols: w.cols)
+                    factors[site] = factor
+                    pruned = try SparseGPT.prune(w, factor: factor, pattern: pattern)
                 }
                 pruneds.append((role, pruned))
             }

@@ -25,30 +25,56 @@ public enum SparseGPT {
         return gram.map { $0 * scale }
     }
 
-    /// `w` pruned to `pattern` against the Hessian `h` (cols × cols, row-major Float64).
-    public static func prune(_ w: Matrix, hessian h: [Double], pattern: SparsityPattern,
-                             blockSize: Int = defaultBlockSize, dampening: Double = defaultDampening) throws -> Matrix {
-        let rows = w.rows, cols = w.cols
+    /// What SparseGPT needs of a Hessian, made once for every matrix that reads the same inputs
+    /// (a block's query, key and value share one): the upper Cholesky factor U of the dampened
+    /// H⁻¹, and the inputs never active, whose columns every such matrix zeroes.
+    public struct InverseFactor: Sendable {
+        /// Columns of the matrices it serves (H is cols × cols).
+        public let cols: Int
+        /// U, row-major cols × cols, zeros below the diagonal.
+        let u: [Double]
+        /// Inputs with H_jj = 0 (never active): zeroed, and H_jj set to 1, as the reference does.
+        let dead: [Int]
+    }
+
+    /// The factor of the Hessian `h` (cols × cols, row-major Float64), dampened by `dampening` of
+    /// its mean diagonal. Throws unless the dampened H is positive definite.
+    public static func factor(hessian h: [Double], cols: Int, dampening: Double = defaultDampening) throws -> InverseFactor {
         guard h.count == cols * cols else {
             throw PruningError("SparseGPT needs a \(cols)×\(cols) Hessian for a matrix with \(cols) columns, got \(h.count) values")
         }
-        guard blockSize >= 1 else { throw PruningError("block size must be at least 1, got \(blockSize)") }
-        try pattern.check(columns: cols, what: "matrix")
-        var weights = w.data.map(Double.init)
         var hess = h
-        // Dead inputs (never active): H_jj = 1 and the column zeroed, as the reference does.
-        for j in 0..<cols where hess[j * cols + j] == 0 {
-            hess[j * cols + j] = 1
-            for r in 0..<rows { weights[r * cols + j] = 0 }
-        }
+        let dead = (0..<cols).filter { hess[$0 * cols + $0] == 0 }
+        for j in dead { hess[j * cols + j] = 1 }
         var meanDiagonal = 0.0
         for j in 0..<cols { meanDiagonal += hess[j * cols + j] }
         let damp = dampening * meanDiagonal / Double(cols)
         for j in 0..<cols { hess[j * cols + j] += damp }
-        let u: [Double]
-        do { u = try Float64LinearAlgebra.upperCholeskyOfInverse(hess, n: cols) } catch {
+        do {
+            return InverseFactor(cols: cols, u: try Float64LinearAlgebra.upperCholeskyOfInverse(hess, n: cols), dead: dead)
+        } catch {
             throw PruningError("SparseGPT: the dampened Hessian is not positive definite (\(error))")
         }
+    }
+
+    /// `w` pruned to `pattern` against the Hessian `h` (cols × cols, row-major Float64).
+    public static func prune(_ w: Matrix, hessian h: [Double], pattern: SparsityPattern,
+                             blockSize: Int = defaultBlockSize, dampening: Double = defaultDampening) throws -> Matrix {
+        try prune(w, factor: factor(hessian: h, cols: w.cols, dampening: dampening), pattern: pattern, blockSize: blockSize)
+    }
+
+    /// `w` pruned to `pattern` with the prepared `factor` of its inputs' Hessian.
+    public static func prune(_ w: Matrix, factor: InverseFactor, pattern: SparsityPattern,
+                             blockSize: Int = defaultBlockSize) throws -> Matrix {
+        let rows = w.rows, cols = w.cols
+        guard factor.cols == cols else {
+            throw PruningError("SparseGPT: a factor for \(factor.cols) columns cannot prune a matrix with \(cols)")
+        }
+        guard blockSize >= 1 else { throw PruningError("block size must be at least 1, got \(blockSize)") }
+        try pattern.check(columns: cols, what: "matrix")
+        var weights = w.data.map(Double.init)
+        for j in factor.dead { for r in 0..<rows { weights[r * cols + j] = 0 } }
+        let u = factor.u
 
         var mask = [Bool](repeating: false, count: rows * cols)
         var i1 = 0
@@ -63,8 +89,10 @@ public enum SparseGPT {
                         scores[r * count + c] = v * v / (d * d)
                     }
                 }
-                for k in MaskSelection.smallest(scores, count: Int(ratio * Double(rows * count))) {
-                    mask[(k / count) * cols + i1 + k % count] = true
+                scores.withUnsafeBufferPointer { sp in
+                    MaskSelection.markSmallest(sp, count: Int(ratio * Double(rows * count))) { k in
+                        mask[(k / count) * cols + i1 + k % count] = true
+                    }
                 }
             }
             // Column by column: choose an N:M group's mask at its first column, zero the masked
