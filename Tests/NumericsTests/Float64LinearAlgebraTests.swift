@@ -38,15 +38,13 @@ struct Float64LinearAlgebraTests {
         let u = try Float64LinearAlgebra.upperCholeskyOfInverse(h, n: n)
         #expect(u.map(\.bitPattern) == Self.rowMajorReference(h, n: n).map(\.bitPattern))
         // And it is what it claims: upper triangular with UᵀU·H = I.
+        var inverse = [Double](repeating: 0, count: n * n)   // UᵀU
+        for i in 0..<n { for k in 0..<n { for l in 0...min(i, k) { inverse[i * n + k] += u[l * n + i] * u[l * n + k] } } }
         var worst = 0.0
         for i in 0..<n { for j in 0..<n {
             if i > j { #expect(u[i * n + j] == 0) }
             var s = 0.0
-            for k in 0..<n {   // (UᵀU)_ik = Σ_l U_li U_lk
-                var uu = 0.0
-                for l in 0...min(i, k) { uu += u[l * n + i] * u[l * n + k] }
-                s += uu * h[k * n + j]
-            }
+            for k in 0..<n { s += inverse[i * n + k] * h[k * n + j] }
             worst = max(worst, abs(s - (i == j ? 1 : 0)))
         } }
         #expect(worst < 1e-9, "UᵀU·H − I reaches \(worst)")
