@@ -11,7 +11,7 @@ import TestHelpers
 @Suite(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"), .serialized)
 struct KeptCountTests {
     @Test func rowMethodsKeepWholeBlocksUnlessExact() throws {
-        let interp = try PruneMethodEntryTests.session()
+        let interp = try PruneMethodEntryTests.session(firstBlocks: nil)
         var errors = ""
         interp.errorOutput = { errors += $0 }
         let dir = try TestSupport.temporaryDirectory()

@@ -12,18 +12,21 @@ import TestHelpers
 /// a change to this file.
 @Suite(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"), .serialized)
 struct PruneMethodEntryTests {
-    /// A fresh session with the test models and data, SmolLM2's first six blocks as `m`: what is
+    /// A fresh session with the test models and data, SmolLM2's first six blocks as `m` (all of it
+    /// when `firstBlocks` is nil): what is
     /// compared here is the two entries' models, not their quality, and every method's work grows
     /// with the blocks (the whole model took 200 s of CI for the same comparison).
-    static func session() throws -> Interpreter {
+    static func session(firstBlocks: Int? = 6) throws -> Interpreter {
         setenv("PRUNELANG_MODELS", TestSupport.models.path, 1)
         setenv("PRUNELANG_DATA", TestSupport.data.path, 1)
         let interp = Interpreter(output: { _ in })
         interp.displayHandler = { _ in }
         let r = interp.run(cell: "m = load(\"smollm2-135m\");")
         try #require(r.succeeded, "\(r.renderedDiagnostics)")
-        let whole = try model(interp, "m")
-        interp["m"] = .object(ModelObject(whole.removingBlocks(Set(6..<whole.blockCount))))
+        if let firstBlocks {
+            let whole = try model(interp, "m")
+            interp["m"] = .object(ModelObject(whole.removingBlocks(Set(firstBlocks..<whole.blockCount))))
+        }
         return interp
     }
 
