@@ -13,9 +13,8 @@ import TestHelpers
 @Suite(.enabled(if: TestSupport.haveSmolLM, "run scripts/fetch-models"), .serialized)
 struct PruneMethodEntryTests {
     /// A fresh session with the test models and data, SmolLM2's first six blocks as `m` (all of it
-    /// when `firstBlocks` is nil): what is
-    /// compared here is the two entries' models, not their quality, and every method's work grows
-    /// with the blocks (the whole model took 200 s of CI for the same comparison).
+    /// when `firstBlocks` is nil): what is compared here is the two entries' models, not their
+    /// quality, and every method's work grows with the blocks (the whole model took 200 s of CI).
     static func session(firstBlocks: Int? = 6) throws -> Interpreter {
         setenv("PRUNELANG_MODELS", TestSupport.models.path, 1)
         setenv("PRUNELANG_DATA", TestSupport.data.path, 1)

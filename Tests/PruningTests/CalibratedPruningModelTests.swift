@@ -27,19 +27,21 @@ struct CalibratedPruningModelTests {
     /// it diagonalises, or the kept directions are partly arbitrary.
     static let sliceSamples = Result { try calibration(count: 3, length: 384).windows(for: try model.get(), seed: 0) }
     /// The first 128 tokens of WikiText-2 test.
-    static let evaluation = Result { () throws -> [Int32] in
-        let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
-        return Array(try tokenizer.get().encode(String(text.prefix(4000))).prefix(128))
-    }
+    static let evaluation = wikitext(windows: 1)
     /// Eight such windows, where one window's perplexity is too noisy for the comparison made.
-    static let longEvaluation = Result { () throws -> [Int32] in
-        let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
-        return Array(try tokenizer.get().encode(String(text.prefix(16000))).prefix(8 * 128))
+    static let longEvaluation = wikitext(windows: 8)
+    /// The first `windows` × 128 tokens of WikiText-2's test text.
+    static func wikitext(windows: Int) -> Result<[Int32], Error> {
+        Result {
+            let text = try DataCatalog.wikitext2Test(TestSupport.data.appendingPathComponent("wikitext-2-raw/wiki.test.raw").path)
+            return Array(try tokenizer.get().encode(String(text.prefix(2000 * windows))).prefix(128 * windows))
+        }
     }
 
-    func perplexity(_ m: Model, windows: Int = 1) throws -> Double {
-        let tokens = try windows == 1 ? Self.evaluation.get() : Self.longEvaluation.get()
-        let r = try Perplexity.evaluate(LlamaForward(weights: try LlamaWeights(m)), tokens: tokens, context: 128, windows: windows)
+    /// Perplexity over `tokens` in 128-token windows.
+    func perplexity(_ m: Model, on tokens: Result<[Int32], Error> = evaluation) throws -> Double {
+        let tokens = try tokens.get()
+        let r = try Perplexity.evaluate(LlamaForward(weights: try LlamaWeights(m)), tokens: tokens, context: 128, windows: tokens.count / 128)
         return r.perplexity
     }
 
@@ -95,7 +97,7 @@ struct CalibratedPruningModelTests {
             let deep = try onDisk.matrix(role, block: 29)
             #expect(Double(deep.data.filter { $0 == 0 }.count) >= 0.5 * Double(deep.count) - 1, "block 29 \(role.rawValue)")
         }
-        let p1 = try perplexity(inMemory, windows: 8), p2 = try perplexity(onDisk, windows: 8)
+        let p1 = try perplexity(inMemory, on: Self.longEvaluation), p2 = try perplexity(onDisk, on: Self.longEvaluation)
         // Not equal: Q8_0's rounding changes the stream deeper blocks are calibrated on, and a
         // one-window Wanda mask is chaotic (the last bits of a product, e.g. OpenBLAS at one thread
         // against two, move ~1% of block 29's mask). Measured on eight windows: 123.8 in memory
@@ -196,7 +198,7 @@ struct CalibratedPruningModelTests {
             }
             #expect(worst <= 1e-6, "block \(b) \(role.rawValue): a value moved by more than half a Q8_0 step")
         }
-        let p1 = try perplexity(inMemory, windows: 8), p2 = try perplexity(onDisk, windows: 8)
+        let p1 = try perplexity(inMemory), p2 = try perplexity(onDisk)
         #expect(abs(p2 - p1) <= 0.05 * p1, "perplexity on disk \(p2) against in memory \(p1)")
     }
 

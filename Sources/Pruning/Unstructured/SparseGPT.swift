@@ -60,7 +60,14 @@ public enum SparseGPT {
     /// `w` pruned to `pattern` against the Hessian `h` (cols × cols, row-major Float64).
     public static func prune(_ w: Matrix, hessian h: [Double], pattern: SparsityPattern,
                              blockSize: Int = defaultBlockSize, dampening: Double = defaultDampening) throws -> Matrix {
-        try prune(w, factor: factor(hessian: h, cols: w.cols, dampening: dampening), pattern: pattern, blockSize: blockSize)
+        try check(w, pattern: pattern, blockSize: blockSize)   // before the factorisation, not after
+        return try prune(w, factor: factor(hessian: h, cols: w.cols, dampening: dampening), pattern: pattern, blockSize: blockSize)
+    }
+
+    /// Throws unless `pattern` and `blockSize` can apply to `w`.
+    static func check(_ w: Matrix, pattern: SparsityPattern, blockSize: Int) throws {
+        guard blockSize >= 1 else { throw PruningError("block size must be at least 1, got \(blockSize)") }
+        try pattern.check(columns: w.cols, what: "matrix")
     }
 
     /// `w` pruned to `pattern` with the prepared `factor` of its inputs' Hessian.
@@ -70,8 +77,7 @@ public enum SparseGPT {
         guard factor.cols == cols else {
             throw PruningError("SparseGPT: a factor for \(factor.cols) columns cannot prune a matrix with \(cols)")
         }
-        guard blockSize >= 1 else { throw PruningError("block size must be at least 1, got \(blockSize)") }
-        try pattern.check(columns: cols, what: "matrix")
+        try check(w, pattern: pattern, blockSize: blockSize)
         var weights = w.data.map(Double.init)
         for j in factor.dead { for r in 0..<rows { weights[r * cols + j] = 0 } }
         let u = factor.u
