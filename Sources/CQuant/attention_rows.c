@@ -106,18 +106,18 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
     float m[PLR_MAX_GROUP];
     for (int64_t h = 0; h < group; h++) m[h] = -INFINITY;
     for (int64_t j = 0; j < n; j++) {
+        // The key row is loaded again for each query of the group (from L1 after the first): held
+        // in an array of a variable count of registers, it was copied through memcpy per position.
         const float *k = keys + j * a->ld;
-        __m256 kv[PLR_MAX_VECS];
-        for (int64_t v = 0; v < vecs; v++) kv[v] = _mm256_loadu_ps(k + 8 * v);
         for (int64_t h = 0; h < group; h++) {
             const float *qh = q + h * a->hd;
-            __m256 x = _mm256_mul_ps(_mm256_loadu_ps(qh), kv[0]), y = _mm256_setzero_ps();
+            __m256 x = _mm256_mul_ps(_mm256_loadu_ps(qh), _mm256_loadu_ps(k)), y = _mm256_setzero_ps();
             int64_t v = 1;
             for (; v + 1 < vecs; v += 2) {
-                y = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v), kv[v], y);
-                x = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v + 8), kv[v + 1], x);
+                y = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v), _mm256_loadu_ps(k + 8 * v), y);
+                x = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v + 8), _mm256_loadu_ps(k + 8 * v + 8), x);
             }
-            if (v < vecs) y = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v), kv[v], y);
+            if (v < vecs) y = _mm256_fmadd_ps(_mm256_loadu_ps(qh + 8 * v), _mm256_loadu_ps(k + 8 * v), y);
             const float sc = hsum8(_mm256_add_ps(x, y)) * a->scale;
             scores[h * stride + j] = sc;
             if (sc > m[h]) m[h] = sc;

@@ -23,6 +23,20 @@ static inline float plq_read_half(const uint8_t *p) {
     return (float)v;
 }
 
+/// How far ahead of the rows being dotted a product of one or two activation rows (decoding) asks
+/// the cache for weight bytes.
+enum { PLQ_PREFETCH_BYTES = 8192 };
+
+/// Asks for the `bytes` at p (those before `end`) in L1 ahead of use. A four-row kernel walks four
+/// short weight rows side by side, a pattern the hardware prefetcher follows poorly (measured on an
+/// AVX2 EPYC: SmolLM2's Q8_0 head at 8 GB/s without this, 17-22 GB/s with it, two threads), so
+/// with few activation rows, where the product is memory-bound, the kernels request the group
+/// after next while they dot this one.
+static inline void plq_prefetch(const uint8_t *p, int64_t bytes, const uint8_t *end) {
+    const uint8_t *stop = p + bytes < end ? p + bytes : end;
+    for (; p < stop; p += 64) __builtin_prefetch(p, 0, 3);
+}
+
 /// A row-range product kernel (plq_matmul, plq_qmatmul): rows row0..<row1 of the weights against
 /// `count` activation rows.
 typedef int (*plq_rows_kernel)(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,

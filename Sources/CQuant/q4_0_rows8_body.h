@@ -113,12 +113,14 @@ R8_TARGET static void R8_NAME(rows8)(const uint8_t *w, int64_t rb, int64_t row0,
                                      const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
     float v[8];
     if (count < R8_FEW) {
-        for (int64_t r = row0; r < row1; r += 8)
+        for (int64_t r = row0; r < row1; r += 8) {
+            if (count <= 2) plq_prefetch(w + r * rb + PLQ_PREFETCH_BYTES, 8 * rb, w + row1 * rb);
             for (int64_t i = 0; i < count; i++) {
                 R8_NAME(r8_direct)(w + r * rb, rb, blocks, x + i * blocks, v);
                 float *o = out + i * ldo + r;
                 for (int j = 0; j < 8; j++) o[j] = accumulate ? o[j] + v[j] : v[j];
             }
+        }
         return;
     }
     __m256i q[R8_KC * 8];

@@ -113,7 +113,7 @@ static float qdot_portable(int type, const uint8_t *w, int64_t cols, const plq_b
 // MARK: - AVX2 and AVX-512 VNNI (256-bit registers)
 
 #ifdef PLQ_QX86
-/// One 32-weight sub-block decoded: bytes q (unsigned, or signed when `is_signed`), the Float
+/// One 32-weight sub-block decoded: unsigned bytes q (less q_offset for the weights), the Float
 /// scale of each int32 lane (lanes 0–3: weights 0–15, 4–7: 16–31) and the minimum's factor.
 typedef struct {
     __m256i q;
@@ -121,8 +121,9 @@ typedef struct {
     float min;
 } q_sub;
 
-/// Whether `type`'s decoded bytes are signed.
-static inline int q_signed(int type) { return type == PLQ_Q5_0 || type == PLQ_Q6_K; }
+/// The offset c the SIMD kernels add to `type`'s signed weights to decode them unsigned (Q5_0:
+/// q − 16 stored as q; Q6_K: q − 32 as q); 0 for unsigned types.
+static inline int q_offset(int type) { return type == PLQ_Q5_0 ? 16 : type == PLQ_Q6_K ? 32 : 0; }
 
 /// Per-256-block values decoded once per row: Q4_K's 8 scales and minimums (d·sc, dmin·mn), or
 /// Q6_K's 16 scales d·sc.

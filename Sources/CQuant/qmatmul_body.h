@@ -1,8 +1,11 @@
 // One instance of qmatmul.c's four-row kernels for Q5_0, Q5_1, Q4_K and Q6_K (256-bit registers),
 // compiled for Q_TARGET with Q_DP(u, s) as its dot of unsigned bytes u with signed bytes s (the sum
 // of four adjacent byte products per int32 lane). Included once per instruction set: the integer
-// lane sums are the same integers on every instance (no lane can saturate: |u| ≤ 63, so a pair of
+// lane sums are the same integers on every instance (no lane can saturate: u ≤ 63, so a pair of
 // products stays inside int16 for maddubs), so every instance gives the same Float results.
+// Signed weights (Q5_0: q − 16, Q6_K: q − 32) are dotted by offset: Σ(q − c)·y = Σq·y − c·Σy with
+// q unsigned, the same integer per lane, and c·Σy is taken once per activation block for the four
+// rows (it replaces two sign flips per row and block).
 
 #define Q_INLINE Q_TARGET static inline __attribute__((always_inline))
 
@@ -13,10 +16,18 @@ Q_INLINE float Q_NAME(q_hsum)(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-/// 16 bytes of nibbles → 32 bytes: the low nibbles, then the high ones.
+/// 16 bytes of nibbles → 32 bytes: the low nibbles, then the high ones (the 16 bytes in both
+/// halves, the upper half shifted right by 4).
 Q_INLINE __m256i Q_NAME(q_nibbles)(const uint8_t *qs) {
-    const __m128i raw = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0F));
+    const __m256i raw = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_srlv_epi64(raw, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
+}
+
+/// The fp16 at p in all eight lanes.
+Q_INLINE __m256 Q_NAME(q_half8)(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _mm256_cvtph_ps(_mm_set1_epi16((short)h));
 }
 
 /// Byte i = 0x10 where bit i of the 32 bits at p is set, else 0.
@@ -48,14 +59,14 @@ Q_INLINE void Q_NAME(q_decode_super)(int type, const uint8_t *b, q_super *s) {
 Q_INLINE q_sub Q_NAME(q_decode)(int type, const uint8_t *b, int j, const q_super *s) {
     q_sub r;
     switch (type) {
-    case PLQ_Q5_0:
-        r.q = _mm256_sub_epi8(_mm256_or_si256(Q_NAME(q_nibbles)(b + 6), Q_NAME(q_high_bits)(b + 2)), _mm256_set1_epi8(16));
-        r.scale = _mm256_set1_ps(plq_read_half(b));
+    case PLQ_Q5_0:   // q + 16 (unsigned; see q_offset)
+        r.q = _mm256_or_si256(Q_NAME(q_nibbles)(b + 6), Q_NAME(q_high_bits)(b + 2));
+        r.scale = Q_NAME(q_half8)(b);
         r.min = 0;
         break;
     case PLQ_Q5_1:
         r.q = _mm256_or_si256(Q_NAME(q_nibbles)(b + 8), Q_NAME(q_high_bits)(b + 4));
-        r.scale = _mm256_set1_ps(plq_read_half(b));
+        r.scale = Q_NAME(q_half8)(b);
         r.min = plq_read_half(b + 2);
         break;
     case PLQ_Q4_K: {
@@ -65,13 +76,13 @@ Q_INLINE q_sub Q_NAME(q_decode)(int type, const uint8_t *b, int j, const q_super
         r.min = -s->b[j];
         break;
     }
-    default: {   // PLQ_Q6_K
+    default: {   // PLQ_Q6_K: q + 32 (unsigned; see q_offset)
         const int g = j / 4, t = j % 4;
         const __m256i ql = _mm256_loadu_si256((const __m256i *)(b + 64 * g + 32 * (t % 2)));
         const __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * g));
         const __m256i lo = _mm256_and_si256(t / 2 ? _mm256_srli_epi16(ql, 4) : ql, _mm256_set1_epi8(0x0F));
         const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * t), 4), _mm256_set1_epi8(0x30));
-        r.q = _mm256_sub_epi8(_mm256_or_si256(lo, hi), _mm256_set1_epi8(32));
+        r.q = _mm256_or_si256(lo, hi);
         r.scale = _mm256_setr_m128(_mm_set1_ps(s->a[8 * g + 2 * t]), _mm_set1_ps(s->a[8 * g + 2 * t + 1]));
         r.min = 0;
     }
@@ -79,9 +90,16 @@ Q_INLINE q_sub Q_NAME(q_decode)(int type, const uint8_t *b, int j, const q_super
     return r;
 }
 
-/// Σ per int32 lane of q·y (signed or unsigned q, signed y).
-Q_INLINE __m256i Q_NAME(q_dot)(int type, __m256i q, __m256i y) {
-    if (q_signed(type)) return Q_DP(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q));
+/// c·Σy per int32 lane for the offset c of `type`'s decoded bytes (0: none).
+Q_INLINE __m256i Q_NAME(q_correction)(int type, const plq_block_q8 *y) {
+    const int c = q_offset(type);
+    if (c == 0) return _mm256_setzero_si256();
+    return Q_DP(_mm256_set1_epi8((char)c), _mm256_loadu_si256((const __m256i *)y->qs));
+}
+
+/// Σ per int32 lane of (q − c)·y for the decoded bytes q, c·Σy being `correction`.
+Q_INLINE __m256i Q_NAME(q_dot)(int type, __m256i q, __m256i y, __m256i correction) {
+    if (q_offset(type)) return _mm256_sub_epi32(Q_DP(q, y), correction);
     return Q_DP(q, y);
 }
 
@@ -101,11 +119,13 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
             for (int r = 0; r < 4; r++) Q_NAME(q_decode_super)(type, w + r * row_bytes + sb * bytes, &sup[r]);
             for (int j = 0; j < 8; j++) {
                 const int64_t k = sb * 8 + j;
+                __m256i corr[2];
+                for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
                 for (int r = 0; r < 4; r++) {
                     const q_sub s = Q_NAME(q_decode)(type, w + r * row_bytes + sb * bytes, j, &sup[r]);
                     for (int c = 0; c < C; c++) {
                         const plq_block_q8 *y = xs[c] + k;
-                        const __m256i isum = Q_NAME(q_dot)(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs));
+                        const __m256i isum = Q_NAME(q_dot)(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs), corr[c]);
                         acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(s.scale, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(isum), acc[r][c]);
                         if (type == PLQ_Q4_K) mins[r][c] += s.min * y->s;
                     }
@@ -115,11 +135,13 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
     } else {
         const int64_t bytes = type == PLQ_Q5_0 ? 22 : 24;
         for (int64_t k = 0; k < nb; k++) {
+            __m256i corr[2];
+            for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
             for (int r = 0; r < 4; r++) {
                 const q_sub s = Q_NAME(q_decode)(type, w + r * row_bytes + k * bytes, 0, NULL);
                 for (int c = 0; c < C; c++) {
                     const plq_block_q8 *y = xs[c] + k;
-                    const __m256i isum = Q_NAME(q_dot)(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs));
+                    const __m256i isum = Q_NAME(q_dot)(type, s.q, _mm256_loadu_si256((const __m256i *)y->qs), corr[c]);
                     acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(s.scale, _mm256_set1_ps(y->d)), _mm256_cvtepi32_ps(isum), acc[r][c]);
                     if (type == PLQ_Q5_1) mins[r][c] += s.min * y->s;
                 }
@@ -150,8 +172,10 @@ Q_TARGET static int64_t Q_NAME(q_rows)(int type, const uint8_t *weights, int64_t
     const int64_t blocks = cols / 32;
     float v[4], v1[4];
     int64_t r = row0;
+    const uint8_t *end = weights + row1 * row_bytes;
     for (; r + 4 <= row1; r += 4) {
         const uint8_t *w = weights + r * row_bytes;
+        if (count <= 2) plq_prefetch(w + PLQ_PREFETCH_BYTES, 4 * row_bytes, end);
         int64_t i = 0;
         for (; i + 2 <= count; i += 2) {
             const plq_block_q8 *a = x + i * blocks, *b = a + blocks;

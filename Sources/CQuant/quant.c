@@ -425,8 +425,10 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
         // Four weight rows at a time (they stay in L1 while every activation row streams past them).
         float v[4], v1[4];
         const int vnni = have_vnni();
+        const uint8_t *end = weights + row1 * row_bytes;
         for (; r + 4 <= row1; r += 4) {
             const uint8_t *w = weights + r * row_bytes;
+            if (count <= 2) plq_prefetch(w + PLQ_PREFETCH_BYTES, 4 * row_bytes, end);
             int64_t i = 0;
             for (; vnni && i + 2 <= count; i += 2) {   // two activation rows per pass of the weights
                 dot4x2_vnni(type, w, row_bytes, blocks, x + i * blocks, x + (i + 1) * blocks, v, v1);
