@@ -113,6 +113,7 @@ R8_TARGET static void R8_NAME(rows8)(const uint8_t *w, int64_t rb, int64_t row0,
                                      const plq_block_q8 *x, int64_t count, float *out, int64_t ldo, int accumulate) {
     float v[8];
     if (count < R8_FEW) {
+        if (count <= 2) plq_prefetch(w + row0 * rb, PLQ_PREFETCH_BYTES, w + row1 * rb);
         for (int64_t r = row0; r < row1; r += 8) {
             if (count <= 2) plq_prefetch(w + r * rb + PLQ_PREFETCH_BYTES, 8 * rb, w + row1 * rb);
             for (int64_t i = 0; i < count; i++) {

@@ -173,6 +173,7 @@ Q_TARGET static int64_t Q_NAME(q_rows)(int type, const uint8_t *weights, int64_t
     float v[4], v1[4];
     int64_t r = row0;
     const uint8_t *end = weights + row1 * row_bytes;
+    if (count <= 2) plq_prefetch(weights + row0 * row_bytes, PLQ_PREFETCH_BYTES, end);
     for (; r + 4 <= row1; r += 4) {
         const uint8_t *w = weights + r * row_bytes;
         if (count <= 2) plq_prefetch(w + PLQ_PREFETCH_BYTES, 4 * row_bytes, end);

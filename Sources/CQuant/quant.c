@@ -426,6 +426,7 @@ int plq_matmul(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0
         float v[4], v1[4];
         const int vnni = have_vnni();
         const uint8_t *end = weights + row1 * row_bytes;
+        if (count <= 2) plq_prefetch(weights + row0 * row_bytes, PLQ_PREFETCH_BYTES, end);
         for (; r + 4 <= row1; r += 4) {
             const uint8_t *w = weights + r * row_bytes;
             if (count <= 2) plq_prefetch(w + PLQ_PREFETCH_BYTES, 4 * row_bytes, end);
