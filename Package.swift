@@ -16,8 +16,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // HMAC-SHA256 for the Jupyter wire protocol's signatures (Kernel only).
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System-library shims.
@@ -27,6 +25,9 @@ let package = Package(
                        providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline",
                        providers: [.apt(["libreadline-dev"])]),
+        // HMAC-SHA256 for the Jupyter wire protocol's signatures (Kernel only): the system's OpenSSL.
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // Puts OpenBLAS on its AVX-512/AVX2 kernels where its CPU detection falls back to SSE3.
         .target(name: "COpenBLASCore", path: "Sources/COpenBLASCore"),
@@ -46,7 +47,7 @@ let package = Package(
         // The kernel's threads (shell, control, heartbeat, publisher) each own their sockets; Swift 5 mode
         // keeps the C pointers and the interpreter handed between them free of Sendable ceremony.
         .target(name: "Kernel", dependencies: [
-            "PruneLang", "Numerics", "CZMQ", .product(name: "Crypto", package: "swift-crypto"),
+            "PruneLang", "Numerics", "CZMQ", "CCrypto",
         ], swiftSettings: [.swiftLanguageMode(.v5)]),
         // readline's C globals (hooks, line buffer) are shared mutable state by nature: Swift 5 mode here.
         .target(name: "REPL", dependencies: ["PruneLang", "Numerics", "Plots", "CReadline"], swiftSettings: [.swiftLanguageMode(.v5)]),

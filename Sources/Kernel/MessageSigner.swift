@@ -1,11 +1,11 @@
-import Crypto
+import CCrypto
 import Foundation
 
 /// Signs and verifies wire messages with HMAC-SHA256 over header, parent header, metadata and
 /// content, as the connection file's key asks, and refuses a replayed signature. With an empty
 /// key nothing is signed or checked (as jupyter_client's `Session` with no key).
 struct MessageSigner {
-    private let key: SymmetricKey?
+    private let key: [UInt8]?
     /// The signatures of the messages already accepted (shared by every copy of this signer,
     /// so by every channel).
     let history: SignatureHistory
@@ -13,7 +13,7 @@ struct MessageSigner {
     /// A signer for `key` (the connection file's `key` string, used as its UTF-8 bytes);
     /// `historySize` bounds how many accepted signatures are remembered against replays.
     init(key: String, historySize: Int = SignatureHistory.defaultCapacity) {
-        self.key = key.isEmpty ? nil : SymmetricKey(data: Data(key.utf8))
+        self.key = key.isEmpty ? nil : Array(key.utf8)
         history = SignatureHistory(capacity: historySize)
     }
 
@@ -24,9 +24,25 @@ struct MessageSigner {
     /// `hmac.hexdigest()` writes it.
     func signature(_ parts: [[UInt8]]) -> String {
         guard let key else { return "" }
-        var mac = HMAC<SHA256>(key: key)
-        for p in parts { mac.update(data: p) }
-        return Data(mac.finalize()).map { String(format: "%02x", $0) }.joined()
+        return Self.hmacSHA256(key: key, parts.flatMap { $0 }).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// HMAC-SHA256 of `message` under `key` (OpenSSL's one-shot HMAC): 32 bytes.
+    static func hmacSHA256(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        // An empty message is passed as a one-byte buffer of length 0 (never a null pointer).
+        let count = message.count, bytes = message.isEmpty ? [0] : message
+        let done = key.withUnsafeBytes { k in
+            bytes.withUnsafeBytes { m in
+                digest.withUnsafeMutableBufferPointer { d in
+                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), count,
+                         d.baseAddress, &length)
+                }
+            }
+        }
+        precondition(done != nil && length == 32, "OpenSSL's HMAC-SHA256 failed")
+        return Array(digest.prefix(Int(length)))
     }
 
     /// Whether `signature` (the frame as received) is exactly the lower-case hex signature of the

@@ -31,6 +31,18 @@ struct KernelUnitTests {
         #expect(MessageSigner(key: "").verify([], []))
     }
 
+    /// RFC 4231's test cases 2 and 6 (a key longer than SHA-256's block, which HMAC hashes first) and
+    /// an empty message, against Python's `hmac` (the values it prints for the same inputs).
+    @Test func hmacMatchesRFC4231() {
+        func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+        #expect(hex(MessageSigner.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(hex(MessageSigner.hmacSHA256(key: [UInt8](repeating: 0xAA, count: 131),
+                                             Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(hex(MessageSigner.hmacSHA256(key: Array("key".utf8), [])) == "5d5d139563c95b5967b9bd9a8c9b233a9dedb45072794cd232dc1b74832607d0")
+    }
+
     @Test func wireMessagesRoundTripAndRejectTampering() throws {
         let signer = MessageSigner(key: "secret")
         var msg = WireMessage(type: "execute_request", content: ["code": "1 + 1"], parent: nil, session: "s")
