@@ -142,8 +142,8 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
             m[h] = best;
         }
     } else for (int64_t j = 0; j < n; j++) {
-        // The key row is loaded again for each query of the group (from L1 after the first): held
-        // in an array of a variable count of registers, it was copied through memcpy per position.
+        // The key row is read for each query of the group (from L1 after the first), not held in an
+        // array of a variable count of registers, which the compiler copies with memcpy.
         const float *k = keys + j * a->ld;
         plr_prefetch_row(k + PLR_PREFETCH_ROWS * a->ld, a->hd);
         for (int64_t h = 0; h < group; h++) {
