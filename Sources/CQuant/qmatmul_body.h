@@ -103,9 +103,12 @@ Q_INLINE __m256i Q_NAME(q_dot)(int type, __m256i q, __m256i y, __m256i correctio
     return Q_DP(q, y);
 }
 
-/// Four weight rows (row_bytes apart) against `C` (1 or 2) activation rows.
+/// Four weight rows (row_bytes apart) against `C` (1 or 2) activation rows. The bytes pf..<pf_end
+/// (rows further on) are prefetched two cache lines per block along the way, so that the requests
+/// are spread over the group's work rather than issued in one burst.
 Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_bytes, int64_t cols,
-                               const plq_block_q8 *x0, const plq_block_q8 *x1, float *out0, float *out1) {
+                               const plq_block_q8 *x0, const plq_block_q8 *x1, float *out0, float *out1,
+                               const uint8_t *pf, const uint8_t *pf_end) {
     __m256 acc[4][2];
     float mins[4][2];
     for (int r = 0; r < 4; r++)
@@ -119,6 +122,7 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
             for (int r = 0; r < 4; r++) Q_NAME(q_decode_super)(type, w + r * row_bytes + sb * bytes, &sup[r]);
             for (int j = 0; j < 8; j++) {
                 const int64_t k = sb * 8 + j;
+                if (pf < pf_end) { __builtin_prefetch(pf, 0, 3); __builtin_prefetch(pf + 64, 0, 3); pf += 128; }
                 __m256i corr[2];
                 for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
                 for (int r = 0; r < 4; r++) {
@@ -135,6 +139,7 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
     } else {
         const int64_t bytes = type == PLQ_Q5_0 ? 22 : 24;
         for (int64_t k = 0; k < nb; k++) {
+            if (pf < pf_end) { __builtin_prefetch(pf, 0, 3); __builtin_prefetch(pf + 64, 0, 3); pf += 128; }
             __m256i corr[2];
             for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
             for (int r = 0; r < 4; r++) {
@@ -155,10 +160,12 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
 }
 
 #define Q_KERNELS(TYPENAME, TYPE) \
-    Q_TARGET static void Q_NAME(TYPENAME##_x1)(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, float *o0) { \
-        Q_NAME(q_kernel)(TYPE, 1, w, rb, cols, x0, x0, o0, o0); } \
-    Q_TARGET static void Q_NAME(TYPENAME##_x2)(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, const plq_block_q8 *x1, float *o0, float *o1) { \
-        Q_NAME(q_kernel)(TYPE, 2, w, rb, cols, x0, x1, o0, o1); }
+    Q_TARGET static void Q_NAME(TYPENAME##_x1)(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, float *o0, \
+                                               const uint8_t *pf, const uint8_t *pf_end) { \
+        Q_NAME(q_kernel)(TYPE, 1, w, rb, cols, x0, x0, o0, o0, pf, pf_end); } \
+    Q_TARGET static void Q_NAME(TYPENAME##_x2)(const uint8_t *w, int64_t rb, int64_t cols, const plq_block_q8 *x0, const plq_block_q8 *x1, float *o0, float *o1, \
+                                               const uint8_t *pf, const uint8_t *pf_end) { \
+        Q_NAME(q_kernel)(TYPE, 2, w, rb, cols, x0, x1, o0, o1, pf, pf_end); }
 Q_KERNELS(q5_0, PLQ_Q5_0)
 Q_KERNELS(q5_1, PLQ_Q5_1)
 Q_KERNELS(q4_k, PLQ_Q4_K)
@@ -176,15 +183,18 @@ Q_TARGET static int64_t Q_NAME(q_rows)(int type, const uint8_t *weights, int64_t
     if (count <= 2) plq_prefetch(weights + row0 * row_bytes, PLQ_PREFETCH_BYTES, end);
     for (; r + 4 <= row1; r += 4) {
         const uint8_t *w = weights + r * row_bytes;
-        if (count <= 2) plq_prefetch(w + PLQ_PREFETCH_BYTES, 4 * row_bytes, end);
+        // With one or two activation rows (one pass over the group) the kernel prefetches the group
+        // of rows PLQ_PREFETCH_BYTES further on as it goes.
+        const uint8_t *pf = count <= 2 ? w + PLQ_PREFETCH_BYTES : NULL;
+        const uint8_t *pf_end = pf ? (pf + 4 * row_bytes < end ? pf + 4 * row_bytes : end) : NULL;
         int64_t i = 0;
         for (; i + 2 <= count; i += 2) {
             const plq_block_q8 *a = x + i * blocks, *b = a + blocks;
             switch (type) {
-            case PLQ_Q5_0: Q_NAME(q5_0_x2)(w, row_bytes, cols, a, b, v, v1); break;
-            case PLQ_Q5_1: Q_NAME(q5_1_x2)(w, row_bytes, cols, a, b, v, v1); break;
-            case PLQ_Q4_K: Q_NAME(q4_k_x2)(w, row_bytes, cols, a, b, v, v1); break;
-            default: Q_NAME(q6_k_x2)(w, row_bytes, cols, a, b, v, v1);
+            case PLQ_Q5_0: Q_NAME(q5_0_x2)(w, row_bytes, cols, a, b, v, v1, pf, pf_end); break;
+            case PLQ_Q5_1: Q_NAME(q5_1_x2)(w, row_bytes, cols, a, b, v, v1, pf, pf_end); break;
+            case PLQ_Q4_K: Q_NAME(q4_k_x2)(w, row_bytes, cols, a, b, v, v1, pf, pf_end); break;
+            default: Q_NAME(q6_k_x2)(w, row_bytes, cols, a, b, v, v1, pf, pf_end);
             }
             float *o = out + i * ldo + r, *o1 = o + ldo;
             for (int j = 0; j < 4; j++) {
@@ -194,10 +204,10 @@ Q_TARGET static int64_t Q_NAME(q_rows)(int type, const uint8_t *weights, int64_t
         for (; i < count; i++) {
             const plq_block_q8 *a = x + i * blocks;
             switch (type) {
-            case PLQ_Q5_0: Q_NAME(q5_0_x1)(w, row_bytes, cols, a, v); break;
-            case PLQ_Q5_1: Q_NAME(q5_1_x1)(w, row_bytes, cols, a, v); break;
-            case PLQ_Q4_K: Q_NAME(q4_k_x1)(w, row_bytes, cols, a, v); break;
-            default: Q_NAME(q6_k_x1)(w, row_bytes, cols, a, v);
+            case PLQ_Q5_0: Q_NAME(q5_0_x1)(w, row_bytes, cols, a, v, pf, pf_end); break;
+            case PLQ_Q5_1: Q_NAME(q5_1_x1)(w, row_bytes, cols, a, v, pf, pf_end); break;
+            case PLQ_Q4_K: Q_NAME(q4_k_x1)(w, row_bytes, cols, a, v, pf, pf_end); break;
+            default: Q_NAME(q6_k_x1)(w, row_bytes, cols, a, v, pf, pf_end);
             }
             float *o = out + i * ldo + r;
             for (int j = 0; j < 4; j++) { if (accumulate) o[j] += v[j]; else o[j] = v[j]; }
