@@ -70,21 +70,12 @@ PLA_AVX2 static inline float reduce16(__m256 lo, __m256 hi) {
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
-/// Cache rows ahead of the one being read that attend_avx2 asks for: a head's keys and values are
-/// `hd` floats every `ld`, a strided walk the hardware prefetcher follows poorly (see plq_prefetch).
-enum { PLA_PREFETCH_ROWS = 8 };
-
-/// Asks for the `n` floats at p in L1 (a prefetch past the cache's end never faults).
-static inline void pla_prefetch(const float *p, int64_t n) {
-    for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 3);
-}
-
 /// hd a multiple of 16.
 PLA_AVX2 static void attend_avx2(const float *q, const float *keys, const float *values, int64_t ld, int64_t n,
                                  int64_t hd, float scale, float *scores, float *out) {
     for (int64_t j = 0; j < n; j++) {
         const float *k = keys + j * ld;
-        pla_prefetch(k + PLA_PREFETCH_ROWS * ld, hd);
+        plq_prefetch_floats(k + PLQ_PREFETCH_ROWS * ld, hd);
         __m256 lo = _mm256_setzero_ps(), hi = lo;
         for (int64_t d = 0; d < hd; d += 16) {
             lo = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), lo);
@@ -100,7 +91,7 @@ PLA_AVX2 static void attend_avx2(const float *q, const float *keys, const float 
         for (int64_t j = 0; j < n; j++) {
             const __m256 p = _mm256_set1_ps(scores[j]);
             const float *row = values + j * ld + d0;
-            pla_prefetch(row + PLA_PREFETCH_ROWS * ld, 8 * vecs);
+            plq_prefetch_floats(row + PLQ_PREFETCH_ROWS * ld, 8 * vecs);
             __m256 *a = acc[j & 15];
             for (int64_t v = 0; v < vecs; v++) a[v] = _mm256_fmadd_ps(p, _mm256_loadu_ps(row + 8 * v), a[v]);
         }

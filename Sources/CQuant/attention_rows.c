@@ -98,16 +98,6 @@ PLR_AVX2 static inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
-/// Cache rows ahead of the one being read that span_avx2 asks for: a head's keys and values are
-/// `hd` floats every `ld`, a strided walk the hardware prefetcher follows poorly (as the weight
-/// rows of the products; see plq_prefetch).
-enum { PLR_PREFETCH_ROWS = 8 };
-
-/// Asks for the `n` floats at p in L1 (a prefetch past the cache's end is harmless: it never faults).
-static inline void plr_prefetch_row(const float *p, int64_t n) {
-    for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 3);
-}
-
 /// span_portable with eight lanes, every key and value row read once for the whole group
 /// (hd a multiple of 8, at most 128; group at most 8).
 PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *keys, const float *values, int64_t n,
@@ -115,7 +105,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
     const int64_t vecs = a->hd / 8, group = a->group, stride = a->span_stride;
     float m[PLR_MAX_GROUP];
     for (int64_t h = 0; h < group; h++) m[h] = -INFINITY;
-    for (int64_t j = 0; j < n && j < PLR_PREFETCH_ROWS; j++) plr_prefetch_row(keys + j * a->ld, a->hd);
+    for (int64_t j = 0; j < n && j < PLQ_PREFETCH_ROWS; j++) plq_prefetch_floats(keys + j * a->ld, a->hd);
     if (vecs == 8) {
         // Head dimension 64: one query at a time with its eight vectors in registers (the span's key
         // rows stay in cache after the first query); each score summed in the order of the loop below.
@@ -126,7 +116,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
             float *sh = scores + h * stride, best = -INFINITY;
             for (int64_t j = 0; j < n; j++) {
                 const float *k = keys + j * a->ld;
-                if (h == 0) plr_prefetch_row(k + PLR_PREFETCH_ROWS * a->ld, 64);
+                if (h == 0) plq_prefetch_floats(k + PLQ_PREFETCH_ROWS * a->ld, 64);
                 __m256 x = _mm256_mul_ps(q0, _mm256_loadu_ps(k));
                 __m256 y = _mm256_fmadd_ps(q1, _mm256_loadu_ps(k + 8), _mm256_setzero_ps());
                 x = _mm256_fmadd_ps(q2, _mm256_loadu_ps(k + 16), x);
@@ -145,7 +135,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
         // The key row is read for each query of the group (from L1 after the first), not held in an
         // array of a variable count of registers, which the compiler copies with memcpy.
         const float *k = keys + j * a->ld;
-        plr_prefetch_row(k + PLR_PREFETCH_ROWS * a->ld, a->hd);
+        plq_prefetch_floats(k + PLQ_PREFETCH_ROWS * a->ld, a->hd);
         for (int64_t h = 0; h < group; h++) {
             const float *qh = q + h * a->hd;
             __m256 x = _mm256_mul_ps(_mm256_loadu_ps(qh), _mm256_loadu_ps(k)), y = _mm256_setzero_ps();
@@ -160,7 +150,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
             if (sc > m[h]) m[h] = sc;
         }
     }
-    for (int64_t j = 0; j < n && j < PLR_PREFETCH_ROWS; j++) plr_prefetch_row(values + j * a->ld, vecs < 8 ? 8 * vecs : 64);
+    for (int64_t j = 0; j < n && j < PLQ_PREFETCH_ROWS; j++) plq_prefetch_floats(values + j * a->ld, vecs < 8 ? 8 * vecs : 64);
     float l[PLR_MAX_GROUP];
     for (int64_t h = 0; h < group; h++) {
         float *s = scores + h * stride;
@@ -183,7 +173,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
                 const float *sh = scores + h * stride;
                 for (int64_t j = 0; j < n; j++) {
                     const float *row = values + j * a->ld + 8 * v0;
-                    if (h == 0) plr_prefetch_row(row + PLR_PREFETCH_ROWS * a->ld, 64);
+                    if (h == 0) plq_prefetch_floats(row + PLQ_PREFETCH_ROWS * a->ld, 64);
                     const __m256 pj = _mm256_broadcast_ss(sh + j);
                     c0 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(row), c0);
                     c1 = _mm256_fmadd_ps(pj, _mm256_loadu_ps(row + 8), c1);
@@ -204,7 +194,7 @@ PLR_AVX2 static void span_avx2(const plr_f32 *a, const float *q, const float *ke
         for (int64_t h = 0; h < group; h++) for (int64_t v = 0; v < 8; v++) acc[h][v] = _mm256_setzero_ps();
         for (int64_t j = 0; j < n; j++) {
             const float *row = values + j * a->ld + 8 * v0;
-            plr_prefetch_row(row + PLR_PREFETCH_ROWS * a->ld, 8 * w);
+            plq_prefetch_floats(row + PLQ_PREFETCH_ROWS * a->ld, 8 * w);
             __m256 p[PLR_MAX_GROUP];
             for (int64_t h = 0; h < group; h++) p[h] = _mm256_broadcast_ss(scores + h * stride + j);
             for (int64_t v = 0; v < w; v++) {

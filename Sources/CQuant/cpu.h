@@ -37,6 +37,25 @@ static inline void plq_prefetch(const uint8_t *p, int64_t bytes, const uint8_t *
     for (; p < stop; p += 64) __builtin_prefetch(p, 0, 3);
 }
 
+/// Positions ahead of the one being read that the decode attention kernels ask for: a head's keys
+/// and values are `hd` floats every `ld`, a strided walk the hardware prefetcher follows poorly.
+enum { PLQ_PREFETCH_ROWS = 8 };
+
+/// Asks for the `n` floats at p in L1 (a prefetch never faults, so p may lie past the cache's end).
+static inline void plq_prefetch_floats(const float *p, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(p + i, 0, 3);
+}
+
+/// One step of a prefetch spread over a kernel's loop: the next two cache lines of *pf, while
+/// before `end`.
+static inline void plq_prefetch_step(const uint8_t **pf, const uint8_t *end) {
+    if (*pf < end) {
+        __builtin_prefetch(*pf, 0, 3);
+        __builtin_prefetch(*pf + 64, 0, 3);
+        *pf += 128;
+    }
+}
+
 /// A row-range product kernel (plq_matmul, plq_qmatmul): rows row0..<row1 of the weights against
 /// `count` activation rows.
 typedef int (*plq_rows_kernel)(int type, const uint8_t *weights, int64_t row_bytes, int64_t row0, int64_t row1,

@@ -122,7 +122,7 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
             for (int r = 0; r < 4; r++) Q_NAME(q_decode_super)(type, w + r * row_bytes + sb * bytes, &sup[r]);
             for (int j = 0; j < 8; j++) {
                 const int64_t k = sb * 8 + j;
-                if (pf < pf_end) { __builtin_prefetch(pf, 0, 3); __builtin_prefetch(pf + 64, 0, 3); pf += 128; }
+                plq_prefetch_step(&pf, pf_end);
                 __m256i corr[2];
                 for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
                 for (int r = 0; r < 4; r++) {
@@ -139,7 +139,7 @@ Q_INLINE void Q_NAME(q_kernel)(int type, int C, const uint8_t *w, int64_t row_by
     } else {
         const int64_t bytes = type == PLQ_Q5_0 ? 22 : 24;
         for (int64_t k = 0; k < nb; k++) {
-            if (pf < pf_end) { __builtin_prefetch(pf, 0, 3); __builtin_prefetch(pf + 64, 0, 3); pf += 128; }
+            plq_prefetch_step(&pf, pf_end);
             __m256i corr[2];
             for (int c = 0; c < C; c++) corr[c] = Q_NAME(q_correction)(type, xs[c] + k);
             for (int r = 0; r < 4; r++) {
